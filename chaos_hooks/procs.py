@@ -1,0 +1,133 @@
+"""Process helpers: start children, signal them by pid, wait for them to go. Never by name."""
+import ctypes
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import time
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _libc():
+    return ctypes.CDLL("libc.so.6", use_errno=True)
+
+
+def become_subreaper() -> None:
+    """Orphans of our children (a worker restarted by a fault) are re-parented to us, so we can reap them."""
+    try:
+        _libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except OSError:
+        pass
+
+
+def _child_setup(die_with_parent: bool, user: str | None):
+    def setup():
+        os.setsid()
+        if die_with_parent:
+            _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if user:
+            entry = pwd.getpwnam(user)
+            os.setgid(entry.pw_gid)
+            os.setuid(entry.pw_uid)
+    return setup
+
+
+def spawn(argv: list[str], *, log_path: str, env: dict | None = None, cwd: str | None = None,
+          die_with_parent: bool = False, user: str | None = None) -> subprocess.Popen:
+    """Starts a child in its own session, output to log_path."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    log = open(log_path, "ab")
+    try:
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=full_env, cwd=cwd, preexec_fn=_child_setup(die_with_parent, user))
+    finally:
+        log.close()
+
+
+def read_pidfile(path: str) -> int | None:
+    try:
+        with open(path) as f:
+            first = f.readline().strip()
+        return int(first) if first else None
+    except (OSError, ValueError):
+        return None
+
+
+def is_running(pid: int | None) -> bool:
+    """True while pid exists and is not a zombie."""
+    if not pid:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def signal_pid(pid: int, sig: int) -> bool:
+    try:
+        os.kill(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reap(pid)
+        if not is_running(pid):
+            reap(pid)
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def stop_pid(pid: int | None, grace: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL after grace seconds; waits until the pid is gone."""
+    if not pid or not is_running(pid):
+        return
+    signal_pid(pid, signal.SIGTERM)
+    if not wait_gone(pid, grace):
+        signal_pid(pid, signal.SIGKILL)
+        wait_gone(pid, 5.0)
+
+
+def kill_pid(pid: int) -> bool:
+    """SIGKILL and wait until gone. False when the pid was not running."""
+    if not is_running(pid):
+        return False
+    signal_pid(pid, signal.SIGKILL)
+    wait_gone(pid, 5.0)
+    return True
+
+
+def unprivileged_user() -> str | None:
+    """PostgreSQL refuses to run as root: run it as the postgres user (or nobody) when we are root."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    raise RuntimeError("running as root and no 'postgres' or 'nobody' user to run PostgreSQL as")
