@@ -136,7 +136,8 @@ class EmbeddedStack:
         self._start_component(api)
         _wait("shop api /ready", lambda: urllib.request.urlopen(f"{self.target.host}/ready", timeout=1).status == 200,
               START_TIMEOUT_S, api.log)
-        self.progress(f"stack: ready at {self.target.host}")
+        self.progress(f"stack: ready at {self.target.host} (redis {redis_url.split('//')[1].split('/')[0]}, "
+                      f"postgres {database_url.split('@')[1].split('/')[0]})")
         return self.target
 
     def down(self) -> None:

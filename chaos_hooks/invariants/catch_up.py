@@ -7,7 +7,7 @@ from .base import Result
 def catch_up(analysis, state, params) -> Result:
     bound = params.get("max", 30.0)
     if state.catch_up_s is None:
-        return Result("catch_up", False, f"did not catch up within {format_duration(state.catch_up_waited_s)} "
+        return Result("catch_up", False, f"did not catch up within {state.catch_up_waited_s:.1f}s of waiting "
                                          f"({state.catch_up_reason})", figure=None,
                       evidence={"bound_s": bound, "waited_s": state.catch_up_waited_s})
     passed = state.catch_up_s <= bound

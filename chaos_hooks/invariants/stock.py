@@ -13,6 +13,11 @@ def no_oversell(analysis, state, params) -> Result:
         problems.append(f"Redis stock {stock} + persisted {persisted} = {stock + persisted}, not the initial {initial}")
     if stock is None:
         problems.append("Redis stock could not be read")
-    summary = "; ".join(problems) or f"{persisted} persisted + {stock} left = {initial} units"
+    if problems:
+        summary = "; ".join(problems)
+    elif state.caught_up:
+        summary = f"{persisted} persisted + {stock} left = {initial} units"
+    else:
+        summary = f"{persisted} persisted, {stock} left of {initial} (not reconciled: the consumer did not catch up)"
     return Result("no_oversell", not problems, summary, figure=max(0, persisted - initial),
                   evidence={"initial": initial, "persisted": persisted, "redis_stock": stock})
