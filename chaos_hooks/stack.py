@@ -61,9 +61,10 @@ class EmbeddedStack:
         self.dir = tempfile.mkdtemp(prefix="locust-chaos-stack-")
         os.chmod(self.dir, 0o755)  # PostgreSQL runs as an unprivileged user and must reach its data dir
         self.target: Target | None = None
+        self.components: dict[str, Component] = {}  # everything started so far, for down()
 
     # --- servers -------------------------------------------------------------------------------
-    def _start_redis(self) -> tuple[str, Component]:
+    def start_redis(self) -> tuple[str, Component]:
         port = procs.free_port()
         data = os.path.join(self.dir, "redis")
         os.makedirs(data)
@@ -72,12 +73,13 @@ class EmbeddedStack:
                 "--dir", data, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
                 "--pidfile", pidfile, "--daemonize", "no"]
         comp = Component("redis", pidfile=pidfile, start=argv, log=os.path.join(self.dir, "redis.log"))
+        self.components["redis"] = comp
         procs.spawn(argv, log_path=comp.log, die_with_parent=self.die_with_parent)
         url = f"redis://127.0.0.1:{port}/0"
         _wait("redis-server", lambda: redis.Redis.from_url(url, socket_timeout=1).ping(), START_TIMEOUT_S, comp.log)
         return url, comp
 
-    def _start_postgres(self) -> tuple[str, Component]:
+    def start_postgres(self) -> tuple[str, Component]:
         pg_bin = find_pg_bin()
         user = procs.unprivileged_user()
         data = os.path.join(self.dir, "pgdata")
@@ -95,6 +97,7 @@ class EmbeddedStack:
         argv = [f"{pg_bin}/postgres", "-D", data, "-p", str(port), "-k", sockets,
                 "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"]
         comp = Component("postgres", pidfile=os.path.join(data, "postmaster.pid"), start=argv, log=logfile)
+        self.components["postgres"] = comp
         procs.spawn(argv, log_path=logfile, user=user, die_with_parent=self.die_with_parent)
         admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         _wait("PostgreSQL", lambda: psycopg.connect(admin, connect_timeout=1).close() or True, START_TIMEOUT_S, logfile)
@@ -109,6 +112,7 @@ class EmbeddedStack:
         return Component(name, pidfile=pidfile, start=argv, env=env, log=os.path.join(self.dir, f"{name}.log"))
 
     def _start_component(self, comp: Component) -> None:
+        self.components[comp.name] = comp
         procs.spawn(comp.start, log_path=comp.log, env=comp.env, die_with_parent=self.die_with_parent)
         _wait(f"shop {comp.name}", comp.running_pid, START_TIMEOUT_S, comp.log)
 
@@ -121,8 +125,8 @@ class EmbeddedStack:
 
     def _up(self) -> Target:
         self.progress(f"stack: starting redis-server and PostgreSQL in {self.dir}")
-        redis_url, redis_comp = self._start_redis()
-        database_url, pg_comp = self._start_postgres()
+        redis_url, redis_comp = self.start_redis()
+        database_url, pg_comp = self.start_postgres()
         env = {"SHOP_REDIS_URL": redis_url, "SHOP_DATABASE_URL": database_url, "SHOP_BUGS": self.bugs}
         api_port = procs.free_port()
         api = self._shop_component("api", "shop.api", ["--port", str(api_port)], env)
@@ -143,7 +147,7 @@ class EmbeddedStack:
     def down(self) -> None:
         """Stops every component by the pid its pidfile names (shop first), then removes the temp dir."""
         order = ("api", "worker", "postgres", "redis")
-        comps = self.target.components if self.target else {}
+        comps = self.components
         for name in order:
             comp = comps.get(name)
             if comp:
