@@ -20,7 +20,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
     echo "setup: pip install -e '.[dev]'"
-    .venv/bin/pip install -q --upgrade pip >/dev/null
-    .venv/bin/pip install -q -e '.[dev]'
+    .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+    # Quiet the index-location warnings some pip configurations print; real errors still fail the step.
+    .venv/bin/pip install -q -e '.[dev]' 2> >(grep -v "is ignored\|BuildBackendWarning\|expand.py\|return '" >&2)
     touch .venv/.installed
 fi
