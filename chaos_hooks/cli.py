@@ -19,6 +19,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCUSTFILES = os.path.join(ROOT, "locustfiles")
 
 
+EXIT_CODES = ("Exit codes: 0 every invariant holds, 1 one fails, 2 bad scenario or arguments, "
+              "3 the harness could not run (target unreachable, preflight failed, run interrupted).")
+
+
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -63,10 +67,11 @@ def cmd_run(args) -> int:
         env = dict(os.environ, LOCUST_CHAOS_HOME=state_dir())
         _say(f"run: {scenario.name} for {run_time:g}s with {args.workers or 'no'} Locust worker(s); "
              f"report in {report_dir}")
-        children.append(subprocess.Popen(master, env=env, start_new_session=True))
+        children.append(procs.spawn(master, log_path=None, env=env, die_with_parent=True))
         for i in range(args.workers):
             children.append(procs.spawn(base + ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
-                                        log_path=os.path.join(report_dir, f"locust-worker-{i}.log"), env=env))
+                                        log_path=os.path.join(report_dir, f"locust-worker-{i}.log"), env=env,
+                                        die_with_parent=True))
         code = _wait_master(children[0])
         if interrupted:
             code = 3 if code in (0, 1) else code
@@ -168,14 +173,13 @@ def cmd_proxy(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="locust-chaos", description=__doc__,
-                                epilog="Exit codes: 0 every invariant holds, 1 one fails, 2 bad scenario or "
-                                       "arguments, 3 the harness could not run.")
+    p = argparse.ArgumentParser(prog="locust-chaos", description=__doc__, epilog=EXIT_CODES)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a preset against the embedded stack and print the verdict",
                          description="Start the embedded stack, a headless Locust master and N workers, fire the "
-                                     "scenario's faults, verify the invariants and exit with the verdict's code.")
+                                     "scenario's faults, verify the invariants and exit with the verdict's code.",
+                         epilog=EXIT_CODES)
     run.add_argument("scenario", metavar="NAME", help="preset name (see `locust-chaos list`) or scenario file")
     run.add_argument("--workers", type=int, default=0, help="local Locust worker processes (default 0: local runner)")
     run.add_argument("--run-time", help="override the scenario's load duration (e.g. 30s, 2m)")

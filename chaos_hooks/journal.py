@@ -50,12 +50,14 @@ class Journal:
         """Heals every fault left applied. A fault whose target profile is gone (its embedded
         stack was torn down) has nothing left to heal and is closed as moot."""
         from .faults import FAULT_ACTIONS
+        from .targets import load_target
         done = []
         for entry in self.pending():
             label = f"{entry['name']} ({entry['action']})"
-            if entry.get("target") and not os.path.exists(entry["target"]):
+            target = entry.get("target")
+            if target and (not os.path.exists(target) or load_target(target).gone()):
                 self.healed(entry["id"], "moot")
-                done.append(f"{label}: target {entry['target']} is gone, nothing to heal")
+                done.append(f"{label}: target {target} is gone, nothing to heal")
                 continue
             cls = FAULT_ACTIONS.get(entry["action"])
             if cls is None:

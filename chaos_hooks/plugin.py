@@ -10,6 +10,7 @@ import logging
 import os
 import random
 import sys
+import time
 
 import gevent
 from locust import events
@@ -126,7 +127,6 @@ def _on_test_stopping(environment, **_):
     ctl = state.controller
     if ctl is None or not _is_controller(environment.runner) or ctl.aborted:
         return
-    import time
     ctl.load_ended_at = time.time()
     if isinstance(environment.runner, MasterRunner):
         environment.runner.send_message(MSG_HALT, {"run_id": ctl.run_id})

@@ -41,17 +41,20 @@ def _child_setup(die_with_parent: bool, user: str | None):
     return setup
 
 
-def spawn(argv: list[str], *, log_path: str, env: dict | None = None, cwd: str | None = None,
+def spawn(argv: list[str], *, log_path: str | None, env: dict | None = None, cwd: str | None = None,
           die_with_parent: bool = False, user: str | None = None) -> subprocess.Popen:
-    """Starts a child in its own session, output to log_path."""
+    """Starts a child in its own session (so a terminal's Ctrl-C reaches only us), output to log_path
+    (None: our own stdout and stderr)."""
     full_env = dict(os.environ)
     full_env.update(env or {})
-    log = open(log_path, "ab")
+    log = open(log_path, "ab") if log_path else None
     try:
-        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=full_env, cwd=cwd, preexec_fn=_child_setup(die_with_parent, user))
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT if log else None,
+                                stdin=subprocess.DEVNULL, env=full_env, cwd=cwd,
+                                preexec_fn=_child_setup(die_with_parent, user))
     finally:
-        log.close()
+        if log:
+            log.close()
 
 
 def read_pidfile(path: str) -> int | None:

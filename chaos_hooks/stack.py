@@ -109,7 +109,8 @@ class EmbeddedStack:
     def _shop_component(self, name: str, module: str, extra: list[str], env: dict) -> Component:
         pidfile = os.path.join(self.dir, f"{name}.pid")
         argv = [sys.executable, "-m", module, "--pidfile", pidfile, *extra]
-        return Component(name, pidfile=pidfile, start=argv, env=env, log=os.path.join(self.dir, f"{name}.log"))
+        return Component(name, pidfile=pidfile, start=argv, env=env, log=os.path.join(self.dir, f"{name}.log"),
+                         die_with_parent=self.die_with_parent)
 
     def _start_component(self, comp: Component) -> None:
         self.components[comp.name] = comp
@@ -133,7 +134,8 @@ class EmbeddedStack:
         worker = self._shop_component("worker", "shop.worker", [], env)
         self.target = Target(host=f"http://127.0.0.1:{api_port}", redis_url=redis_url, database_url=database_url,
                              components={"redis": redis_comp, "postgres": pg_comp, "api": api, "worker": worker},
-                             source=os.path.join(self.dir, "target.json"), kind="embedded")
+                             source=os.path.join(self.dir, "target.json"), kind="embedded",
+                             owner_pid=os.getpid() if self.die_with_parent else None)
         self.target.save(self.target.source)
         self.progress("stack: starting shop api and worker" + (f" (SHOP_BUGS={self.bugs})" if self.bugs else ""))
         self._start_component(worker)

@@ -28,6 +28,7 @@ class Component:
     env: dict = field(default_factory=dict)
     cwd: str | None = None
     log: str | None = None
+    die_with_parent: bool = False  # restarted copies end with whoever restarted them (runs that own their stack)
 
     def pid(self) -> int | None:
         return procs.read_pidfile(self.pidfile)
@@ -52,7 +53,8 @@ class Component:
         if not self.start:
             raise TargetUnreachable(f"component {self.name!r} has no start command to restart it with")
         old = self.pid()
-        child = procs.spawn(self.start, log_path=self.log or os.devnull, env=self.env, cwd=self.cwd)
+        child = procs.spawn(self.start, log_path=self.log or os.devnull, env=self.env, cwd=self.cwd,
+                            die_with_parent=self.die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             pid = self.pid()
@@ -73,6 +75,11 @@ class Target:
     components: dict[str, Component]
     source: str = "<memory>"
     kind: str = "custom"
+    owner_pid: int | None = None  # a stack that lives only as long as this process (`locust-chaos run`)
+
+    def gone(self) -> bool:
+        """True when the process that owned this stack has ended, and the stack with it."""
+        return self.owner_pid is not None and not procs.is_running(self.owner_pid)
 
     def component(self, name: str, field_name: str = "target") -> Component:
         if name not in self.components:
@@ -81,7 +88,7 @@ class Target:
         return self.components[name]
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "host": self.host, "redis_url": self.redis_url,
+        return {"kind": self.kind, "owner_pid": self.owner_pid, "host": self.host, "redis_url": self.redis_url,
                 "database_url": self.database_url,
                 "components": {n: {"pidfile": c.pidfile, "start": c.start, "env": c.env, "cwd": c.cwd, "log": c.log}
                                for n, c in self.components.items()}}
@@ -106,6 +113,7 @@ def load_target(path: str) -> Target:
     for key in ("host", "redis_url", "database_url"):
         if not isinstance(data.get(key), str):
             raise ScenarioError(f"{path}: field {key!r} is required (a string)")
+    owner_pid = data.get("owner_pid")
     components = {}
     for name, spec in (data.get("components") or {}).items():
         if not isinstance(spec, dict) or not isinstance(spec.get("pidfile"), str):
@@ -115,9 +123,9 @@ def load_target(path: str) -> Target:
             raise ScenarioError(f"{path}: components.{name}.start must be a list of strings")
         components[name] = Component(name=name, pidfile=spec["pidfile"], start=start,
                                      env={str(k): str(v) for k, v in (spec.get("env") or {}).items()},
-                                     cwd=spec.get("cwd"), log=spec.get("log"))
+                                     cwd=spec.get("cwd"), log=spec.get("log"), die_with_parent=owner_pid is not None)
     return Target(host=data["host"].rstrip("/"), redis_url=data["redis_url"], database_url=data["database_url"],
-                  components=components, source=path, kind=data.get("kind", "custom"))
+                  components=components, source=path, kind=data.get("kind", "custom"), owner_pid=owner_pid)
 
 
 def default_target_path() -> str:

@@ -6,7 +6,9 @@ entries left pending by consumers that died; on a database error it retries with
 import argparse
 import logging
 import os
+import queue
 import signal
+import threading
 import time
 from importlib import resources
 
@@ -18,8 +20,8 @@ from .settings import GROUP, STREAM, Settings
 
 log = logging.getLogger("shop-worker")
 BATCH = 100
-# With ack-before-commit, acked entries wait this long before their insert: any kill
-# in the first seconds of a sale lands while acked orders exist only in memory.
+# With ack-before-commit, acked entries wait in memory this long before their insert: a kill
+# in the first seconds of a sale always lands while every order acked so far exists only in memory.
 ACK_BEFORE_COMMIT_DELAY_S = 8.0
 CLAIM_IDLE_MS = 30_000
 
@@ -31,6 +33,7 @@ class Worker:
         self.redis = redis.Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
         self.db = None
         self.stopping = False
+        self.deferred = DeferredWriter(self) if "ack-before-commit" in settings.bugs else None
 
     # --- database -------------------------------------------------------------------------
     def connect_db(self) -> None:
@@ -98,16 +101,17 @@ class Worker:
         if not entries:
             return
         ids = [eid for eid, _ in entries]
-        if "ack-before-commit" in self.settings.bugs:
+        if self.deferred:
             self.redis.xack(STREAM, GROUP, *ids)
-            time.sleep(ACK_BEFORE_COMMIT_DELAY_S)
-            self.insert(entries)
+            self.deferred.submit(entries)
             return
         self.insert(entries)
         self.redis.xack(STREAM, GROUP, *ids)
 
     def run(self) -> None:
         self.connect_db()
+        if self.deferred:
+            self.deferred.start()
         self.ensure_group()
         self.handle(self.claim_orphans(min_idle_ms=0))
         last_claim = time.monotonic()
@@ -127,6 +131,24 @@ class Worker:
             self.ensure_group()
         except (redis.ConnectionError, redis.TimeoutError):
             pass
+
+
+class DeferredWriter(threading.Thread):
+    """The ack-before-commit bug: entries are acknowledged at once and written later from memory."""
+
+    def __init__(self, worker: Worker):
+        super().__init__(daemon=True, name="deferred-writer")
+        self.worker = worker
+        self.queue: queue.Queue = queue.Queue()
+
+    def submit(self, entries) -> None:
+        self.queue.put((time.monotonic() + ACK_BEFORE_COMMIT_DELAY_S, entries))
+
+    def run(self) -> None:
+        while True:
+            due, entries = self.queue.get()
+            time.sleep(max(0.0, due - time.monotonic()))
+            self.worker.insert(entries)
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ def invariant(verdict: dict, name: str) -> dict:
 
 
 def stack_dir_of(output: str) -> str:
-    match = re.search(r"(/tmp/locust-chaos-stack-\w+)", output)
+    match = re.search(r"stack: starting redis-server and PostgreSQL in (\S+)", output)
     assert match, f"no stack dir in output:\n{output[-2000:]}"
     return match.group(1)
 

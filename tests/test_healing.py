@@ -80,3 +80,22 @@ def test_missing_target_profile_says_how_to_get_one(home):
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 2, output
     assert "target profile not found (start one with `locust-chaos stack up`)" in output
+
+
+def test_ctrl_c_on_run_heals_and_leaves_no_process(tmp_path, home):
+    """Ctrl-C while the worker is killed: the master heals on its way out and the stack is torn down."""
+    log = tmp_path / "run.log"
+    env = dict(os.environ, LOCUST_CHAOS_HOME=str(home))
+    with open(log, "w") as out:
+        proc = subprocess.Popen([os.path.join(BIN, "locust-chaos"), "run", "worker-crash", "--run-time", "30s",
+                                 "--report-dir", str(tmp_path / "report")], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+        # The kill lands at +5 s and is healed at +25 s: interrupt in between.
+        wait_for(lambda: "fault kill-worker injected" in log.read_text(), 60, "the worker kill to land")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=90) == 3
+    output = log.read_text()
+    assert "run interrupted before its verdict; every fault healed" in output
+    assert "Traceback" not in output
+    assert Journal(os.path.join(home, "journal.jsonl")).pending() == []
+    assert stack_leftovers(output) == []

@@ -120,3 +120,13 @@ def test_driven_through_toxiproxy_python(proxy_server, datastores):
             pass
     finally:
         server.update_api_consumer("127.0.0.1", 8474)
+
+
+def test_standalone_proxy_on_a_busy_port_is_one_line_and_exit_3(proxy_server):
+    import subprocess
+
+    from helpers import CLI
+    port = proxy_server.rsplit(":", 1)[1]
+    out = subprocess.run([CLI, "proxy", "--port", port], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 3
+    assert out.stderr.strip() == f"locust-chaos: error: cannot listen on 127.0.0.1:{port}: Address already in use"

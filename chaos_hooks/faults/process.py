@@ -23,7 +23,7 @@ class ProcessKill(Fault):
     def heal_record(self) -> dict:
         c = self.component
         return {"component": {"name": c.name, "pidfile": c.pidfile, "start": c.start, "env": c.env,
-                              "cwd": c.cwd, "log": c.log}}
+                              "cwd": c.cwd, "log": c.log, "die_with_parent": c.die_with_parent}}
 
     @classmethod
     def heal_from_record(cls, record: dict) -> None:

@@ -1,5 +1,6 @@
 """The embedded Toxiproxy-compatible server: in-process (a greenlet) or standalone (`locust-chaos proxy`)."""
 import logging
+import os
 import signal
 
 import gevent
@@ -37,7 +38,8 @@ def serve_forever(host: str, port: int) -> None:
         server.start()
     except OSError as err:
         from ..errors import TargetUnreachable
-        raise TargetUnreachable(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+        reason = os.strerror(err.errno) if err.errno else str(err)  # gevent's strerror repeats the address
+        raise TargetUnreachable(f"cannot listen on {host}:{port}: {reason}") from None
     print(f"locust-chaos proxy: Toxiproxy-compatible API on {server.url}", flush=True)
     stopped = gevent.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
