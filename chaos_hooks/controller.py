@@ -101,7 +101,9 @@ class RunController:
                    for name, params in self.scenario.invariants.items()]
         faults = self.scheduler.report()
         harness_problems = ([f"no final history from {', '.join(missing)}"] if missing else []) + \
-            [f"fault {f['name']}: {f['error']}" for f in faults if f["error"]]
+            [f"fault {f['name']}: {f['error']}" for f in faults if f["error"]] + \
+            [f"fault {f['name']} never fired: the load ended before its start at +{f['at_s']:g}s"
+             for f in faults if f["injected_at"] is None and not f["error"]]
         passed = all(r.passed for r in results) and not harness_problems
         verdict = {
             "scenario": self.scenario.name, "run_id": self.run_id, "product_id": self.product_id,

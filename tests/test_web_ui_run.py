@@ -1,47 +1,81 @@
-"""Plain Locust with its web UI against a running stack: the scenario is a dropdown, and a run started
-and stopped from the UI gets its verdict."""
+"""Plain Locust with its web UI against a running stack: the scenario is a dropdown, a run started and
+stopped from the UI gets its verdict, and a fault the run never reached is reported, not dropped."""
 import json
 import os
 import re
 import subprocess
 
+import pytest
 import requests
 
 from chaos_hooks.procs import free_port, stop_pid
 from helpers import BIN, ROOT, run_cli, wait_for
 
+LATE_FAULT = """\
+name: late-fault
+load: {users: 5, spawn_rate: 5}
+sale: {product_id: late, quantity: 10}
+faults:
+  - {name: kill-worker-late, action: process.kill, target: worker, at: 600s, heal_after: 5s}
+invariants:
+  no_data_loss: {}
+"""
 
-def test_web_ui_offers_presets_and_a_ui_run_gets_a_verdict(tmp_path, home):
+
+@pytest.fixture
+def web_ui(tmp_path, home):
     assert run_cli(["stack", "up"], home)[0] == 0
-    port = free_port()
-    report = tmp_path / "report"
-    env = dict(os.environ, LOCUST_CHAOS_HOME=str(home))
-    proc = subprocess.Popen([os.path.join(BIN, "locust"), "-f", "locustfiles", "--web-host", "127.0.0.1",
-                             "--web-port", str(port), "--chaos-report-dir", str(report)],
-                            cwd=ROOT, env=env, stdout=open(tmp_path / "locust.log", "w"), stderr=subprocess.STDOUT)
-    ui = f"http://127.0.0.1:{port}"
-    try:
+    started = []
+
+    def start(*extra):
+        port = free_port()
+        env = dict(os.environ, LOCUST_CHAOS_HOME=str(home))
+        proc = subprocess.Popen([os.path.join(BIN, "locust"), "-f", "locustfiles", "--web-host", "127.0.0.1",
+                                 "--web-port", str(port), "--chaos-report-dir", str(tmp_path / "report"), *extra],
+                                cwd=ROOT, env=env, stdout=open(tmp_path / "locust.log", "w"), stderr=subprocess.STDOUT)
+        started.append(proc)
+        ui = f"http://127.0.0.1:{port}"
+
         def page():
             try:
                 return requests.get(ui, timeout=2).text
             except requests.ConnectionError:
                 return ""
-        html = wait_for(page, 30, "the web UI")
-        args = json.loads(re.search(r"templateArgs = (\{.*?\})\s*</script>", html, re.S).group(1))
-        scenario = args["extra_options"]["scenario"]
-        assert scenario["choices"] == ["flash-sale", "worker-crash"]
-        resp = requests.post(f"{ui}/swarm", data={"user_count": 20, "spawn_rate": 20, "scenario": "flash-sale"},
-                             timeout=5)
-        assert resp.json()["success"] is True
-        wait_for(lambda: requests.get(f"{ui}/stats/requests", timeout=2).json()["total_rps"] > 0 and
-                 sum(s["num_requests"] for s in requests.get(f"{ui}/stats/requests", timeout=2).json()["stats"]) > 50,
-                 30, "orders flowing")
-        assert requests.post(f"{ui}/stop", timeout=30).json()["success"] is True
-        verdict_file = report / "verdict.json"
-        wait_for(verdict_file.exists, 60, "the verdict of the UI run")
-        verdict = json.loads(verdict_file.read_text())
-        assert verdict["scenario"] == "flash-sale" and verdict["passed"] is True
-        assert verdict["history"]["acked"] > 0 and verdict["history"]["lost"] == 0
-    finally:
+        return ui, wait_for(page, 30, "the web UI")
+    yield start, tmp_path / "report" / "verdict.json"
+    for proc in started:
         stop_pid(proc.pid)
-        run_cli(["stack", "down"], home)
+    run_cli(["stack", "down"], home)
+
+
+def run_from_ui(ui: str, verdict_file, **form) -> dict:
+    assert requests.post(f"{ui}/swarm", data={"user_count": 20, "spawn_rate": 20, **form}, timeout=5).json()["success"]
+
+    def requests_made():
+        return sum(s["num_requests"] for s in requests.get(f"{ui}/stats/requests", timeout=2).json()["stats"])
+    wait_for(lambda: requests_made() > 50, 30, "orders flowing")
+    assert requests.post(f"{ui}/stop", timeout=30).json()["success"] is True
+    wait_for(verdict_file.exists, 60, "the verdict of the UI run")
+    return json.loads(verdict_file.read_text())
+
+
+def test_web_ui_offers_presets_and_a_ui_run_gets_a_verdict(web_ui):
+    start, verdict_file = web_ui
+    ui, html = start()
+    args = json.loads(re.search(r"templateArgs = (\{.*?\})\s*</script>", html, re.S).group(1))
+    assert args["extra_options"]["scenario"]["choices"] == ["flash-sale", "worker-crash"]
+    verdict = run_from_ui(ui, verdict_file, scenario="flash-sale")
+    assert verdict["scenario"] == "flash-sale" and verdict["passed"] is True
+    assert verdict["history"]["acked"] > 0 and verdict["history"]["lost"] == 0
+
+
+def test_a_fault_the_run_never_reached_fails_the_verdict(web_ui, tmp_path):
+    start, verdict_file = web_ui
+    scenario = tmp_path / "late.yaml"
+    scenario.write_text(LATE_FAULT)
+    ui, _ = start("--chaos-scenario-file", str(scenario))
+    verdict = run_from_ui(ui, verdict_file)
+    assert verdict["scenario"] == "late-fault" and verdict["passed"] is False
+    assert verdict["harness_problems"] == [
+        "fault kill-worker-late never fired: the load ended before its start at +600s"]
+    assert verdict["faults"][0]["injected_at"] is None
