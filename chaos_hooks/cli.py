@@ -5,7 +5,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 from . import procs
 from .durations import parse_duration
@@ -140,7 +139,8 @@ def cmd_stack(args) -> int:
         if os.path.exists(path):
             target = load_target(path)
             if any(c.running_pid() for c in target.components.values()):
-                raise ScenarioError(f"a stack is already up ({path}, host {target.host}); `locust-chaos stack down` first")
+                raise ScenarioError(f"a stack is already up ({path}, host {target.host}); "
+                                    "`locust-chaos stack down` first")
         stack = EmbeddedStack(bugs=args.bugs or os.environ.get("SHOP_BUGS", ""), die_with_parent=False, progress=_say)
         target = stack.up()
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -66,7 +66,8 @@ class _Reader:
     def fail(self, path: tuple, message: str):
         dotted = ".".join(str(p) for p in path) or "(top level)"
         line = self.doc.line(path)
-        raise ScenarioError(f"{self.source}:{line}: {dotted}: {message}" if line else f"{self.source}: {dotted}: {message}")
+        where = f"{self.source}:{line}" if line else self.source
+        raise ScenarioError(f"{where}: {dotted}: {message}")
 
     def get(self, mapping: dict, path: tuple, key: str, kind, default=..., check=None):
         if key not in mapping:

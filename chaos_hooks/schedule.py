@@ -28,7 +28,8 @@ class FaultRecord:
     busy: bool = False  # inside inject() or heal(): let it finish rather than kill it halfway
 
     def to_dict(self, t0: float) -> dict:
-        rel = (lambda t: round(t - t0, 3) if t is not None else None)
+        def rel(t):
+            return round(t - t0, 3) if t is not None else None
         return {"name": self.name, "action": self.action, "target": self.target, "at_s": self.at_s,
                 "heal_after_s": self.heal_after_s, "description": self.description,
                 "injected_at": rel(self.injected_at), "healed_at": rel(self.healed_at), "error": self.error,

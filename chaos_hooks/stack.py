@@ -48,7 +48,8 @@ def _wait(what: str, check, timeout: float, log_path: str | None = None):
     if log_path and os.path.exists(log_path):
         with open(log_path, errors="replace") as f:
             tail = " | ".join(f.read().strip().splitlines()[-3:])
-    raise TargetUnreachable(f"{what} not ready within {timeout:.0f}s ({last or 'no answer'}){' log: ' + tail if tail else ''}")
+    log_note = f" log: {tail}" if tail else ""
+    raise TargetUnreachable(f"{what} not ready within {timeout:.0f}s ({last or 'no answer'}){log_note}")
 
 
 class EmbeddedStack:

@@ -76,9 +76,11 @@ def toxic_from_json(body) -> Toxic:
 
 
 def toxic_updated(toxic: Toxic, body) -> Toxic:
-    """Update keeps type and stream; attributes and toxicity change (same serial: same draws)."""
+    """Update keeps type and stream; attributes and toxicity change. A new toxicity is drawn anew per
+    connection (a new serial); new attributes keep each connection's draw."""
     if not isinstance(body, dict):
         raise bad_body("expected a JSON object")
     toxicity = _toxicity(body["toxicity"]) if "toxicity" in body else toxic.toxicity
     return Toxic(name=toxic.name, type=toxic.type, stream=toxic.stream, toxicity=toxicity,
-                 attributes=_attributes(toxic.type, body.get("attributes"), toxic.attributes), serial=toxic.serial)
+                 attributes=_attributes(toxic.type, body.get("attributes"), toxic.attributes),
+                 serial=toxic.serial if toxicity == toxic.toxicity else next(_serial))
