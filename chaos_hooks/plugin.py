@@ -84,6 +84,7 @@ def _on_init(environment, runner, **_):
         state.target = load_target(options.chaos_target or default_target_path())
         state.journal = Journal(os.path.join(state_dir(), "journal.jsonl"))
         state.scenario = load_scenario(_scenario_ref(options))
+        _apply_load_defaults(options, state.scenario.load)
         if getattr(options, "run_time", None):
             state.scenario.check_timeline(options.run_time)
         preflight(state.target, state.journal)
@@ -92,6 +93,16 @@ def _on_init(environment, runner, **_):
     if not environment.host:
         environment.host = state.target.host
     atexit.register(_heal_on_exit)
+
+
+def _apply_load_defaults(options, load) -> None:
+    """The scenario's users, spawn rate and (headless) duration, unless -u, -r or -t say otherwise."""
+    if getattr(options, "num_users", None) is None:
+        options.num_users = load.users
+    if getattr(options, "spawn_rate", None) is None:
+        options.spawn_rate = load.spawn_rate
+    if getattr(options, "headless", False) and not getattr(options, "run_time", None):
+        options.run_time = int(load.run_time)
 
 
 # --- master / local runner -------------------------------------------------------------------------

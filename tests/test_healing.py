@@ -23,13 +23,15 @@ def test_sigterm_mid_fault_heals_and_plain_locust_drives_a_stack(home):
         worker = target.components["worker"]
         first_pid = worker.running_pid()
         journal = Journal(os.path.join(home, "journal.jsonl"))
-        proc = locust(["--headless", "--scenario", "worker-crash", "-u", "10", "-r", "10", "-t", "60s"], home)
+        # No -u/-r/-t: the scenario's own load settings apply.
+        proc = locust(["--headless", "--scenario", "worker-crash"], home)
         # The kill lands at +5 s and its heal is 20 s later: SIGTERM in between, with the fault applied.
         wait_for(lambda: journal.pending() and not worker.running_pid(), 30, "the worker kill to land")
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=60)
         assert proc.returncode == 3, output[-3000:]
         assert "run interrupted before its verdict; every fault healed" in output
+        assert "Run time limit set to 60 seconds" in output and '"OrderUser": 50' in output
         assert journal.pending() == []
         restarted = worker.running_pid()
         assert restarted and restarted != first_pid
