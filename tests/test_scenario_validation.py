@@ -5,7 +5,7 @@ import pytest
 
 from chaos_hooks.errors import ScenarioError
 from chaos_hooks.scenario import load_scenario, preset_names
-from helpers import run_cli
+from helpers import run_cli, stack_leftovers
 
 GOOD = """\
 name: t
@@ -90,3 +90,24 @@ def test_unknown_target_component(tmp_path, home):
                       "components: {api: {pidfile: /nonexistent.pid}}\n")
     code, out = run_cli(["validate", write(tmp_path, GOOD), "--target", str(target)], home)
     assert code == 2 and "unknown target component 'worker'" in out and "known: api" in out
+
+
+def test_run_with_an_unknown_fault_target_stops_before_load(tmp_path, home):
+    path = write(tmp_path, GOOD.replace("target: worker", "target: wroker"))
+    code, out = run_cli(["run", path], home)
+    assert code == 2, out[-2000:]
+    assert "locust-chaos: error: faults.k.target: unknown target component 'wroker'" in out
+    assert "known: api, postgres, redis, worker" in out and "Traceback" not in out
+    assert stack_leftovers(out) == []
+
+
+@pytest.mark.parametrize("profile, needle", [
+    ("host: [unclosed\n", "not valid YAML/JSON"),
+    ("host: http://127.0.0.1:9\nredis_url: redis://x\n", "field 'database_url' is required"),
+    ("host: h\nredis_url: r\ndatabase_url: d\ncomponents: {worker: {start: [x]}}\n", "components.worker.pidfile"),
+])
+def test_bad_target_profiles_are_one_line_exit_2(tmp_path, home, profile, needle):
+    target = tmp_path / "target.yaml"
+    target.write_text(profile)
+    code, out = run_cli(["validate", write(tmp_path, GOOD), "--target", str(target)], home)
+    assert code == 2 and needle in out and out.strip().count("\n") == 0
