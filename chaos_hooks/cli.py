@@ -38,7 +38,7 @@ def cmd_run(args) -> int:
         raise ScenarioError("--workers: must be 0 or more")
     report_dir = args.report_dir or default_report_dir(scenario.name)
     os.makedirs(report_dir, exist_ok=True)
-    procs.become_subreaper()  # a worker restarted by a fault outlives the Locust master: we reap it
+    procs.become_subreaper()  # orphans of our children come to us, so teardown can reap them
     stack = EmbeddedStack(bugs=args.bugs if args.bugs is not None else os.environ.get("SHOP_BUGS", ""),
                           die_with_parent=True, progress=_say)
     children: list[subprocess.Popen] = []
@@ -46,7 +46,9 @@ def cmd_run(args) -> int:
 
     def on_signal(signum, _frame):
         interrupted.append(signum)
-        if children and children[0].poll() is None:
+        if not children:
+            raise KeyboardInterrupt  # still starting the stack: stop here, `finally` tears it down
+        if children[0].poll() is None:
             children[0].send_signal(signal.SIGTERM)  # the master heals every fault on its way out
 
     old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -56,6 +56,8 @@ class RunController:
         self.product_id = f"{scenario.sale.product_id}-{self.run_id}"
         self.collector = HistoryCollector()
         self.scheduler = Scheduler(self.faults, journal, target.source)
+        self.scheduler.on_heal = self._watch_backlog
+        self.watchers: list = []
         self.sources: set[str] = set()
         self.load_ended_at: float | None = None
         self.verdict: dict | None = None
@@ -75,6 +77,26 @@ class RunController:
         self.scheduler.start()
         log.info("chaos run %s: %s, product %s, %d fault(s) scheduled", self.run_id, self.scenario.name,
                  self.product_id, len(self.faults))
+
+    def _watch_backlog(self, rec) -> None:
+        """After a heal: how big the consumer's backlog was, and how long it took to drain (seed 001's
+        "backlog processed in ~10s"), reported as facts of the fault."""
+        self.watchers.append(gevent.spawn(self._measure_backlog, rec))
+
+    def _measure_backlog(self, rec, poll: float = 0.1, limit_s: float = 120.0) -> None:
+        observer = Observer(self.target, self.product_id)
+        deadline = time.monotonic() + limit_s
+        while time.monotonic() < deadline:
+            try:
+                lag, pending = observer.stream_backlog()
+            except Exception:  # Redis may itself be the thing that was just healed: try again
+                gevent.sleep(poll)
+                continue
+            rec.facts.setdefault("backlog_at_heal", lag + pending)
+            if lag == 0 and pending == 0:
+                rec.facts["backlog_drained_s"] = round(time.time() - rec.healed_at, 3)
+                return
+            gevent.sleep(poll)
 
     def wait_for_history(self, timeout: float = FLUSH_TIMEOUT_S) -> list[str]:
         """Flush barrier: every worker that took part sent its final batch. Returns the missing ones."""
@@ -96,6 +118,7 @@ class RunController:
         bound = self.scenario.invariants.get("catch_up", {}).get("max", 30.0)
         log.info("verifying: waiting for the consumer to catch up (bound %.0fs)", bound)
         state = Observer(self.target, self.product_id).observe(acked, since, bound)
+        gevent.killall(self.watchers, block=True)  # anything not drained by now is told by catch_up
         analysis = analyse(ops, state.persisted_keys)
         results = [INVARIANTS[name].check(analysis, state, params)
                    for name, params in self.scenario.invariants.items()]

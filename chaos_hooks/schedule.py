@@ -47,6 +47,7 @@ class Scheduler:
         self.t0_wall = None
         self.greenlets: dict = {}  # greenlet -> FaultRecord
         self.stopped = False
+        self.on_heal = None  # called with the FaultRecord after each successful heal
 
     def start(self) -> None:
         self.t0, self.t0_wall = time.monotonic(), time.time()
@@ -90,6 +91,8 @@ class Scheduler:
             rec.healed_at = time.time()
             self.journal.healed(rec.journal_id)
             log.info("fault %s healed at +%.2fs", rec.name, rec.healed_at - self.t0_wall)
+            if self.on_heal is not None:
+                self.on_heal(rec)
         except Exception as err:
             rec.error = ((rec.error + "; ") if rec.error else "") + f"heal failed: {err}"
             log.error("fault %s: heal failed: %s (left in the journal for `locust-chaos heal`)", rec.name, err)

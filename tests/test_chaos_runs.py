@@ -41,6 +41,9 @@ def test_worker_crash_passes_on_the_correct_shop(tmp_path, home, workers):
     assert verdict["stock"]["persisted"] + verdict["stock"]["redis_left"] == 100
     assert verdict["catch_up_s"] is not None and verdict["catch_up_s"] <= 30
     assert_fault_fired_on_time(verdict)
+    facts = verdict["faults"][0]["facts"]
+    assert facts["backlog_at_heal"] > 0, "no order queued while the worker was down: the fault proved nothing"
+    assert facts["backlog_drained_s"] < 30
     assert "locust-chaos verdict: worker-crash  ->  PASSED" in out
 
 

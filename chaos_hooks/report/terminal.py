@@ -14,7 +14,13 @@ def render_table(verdict: dict) -> str:
         when = f"injected +{f['injected_at']}s" if f["injected_at"] is not None else "not injected"
         healed = f", healed +{f['healed_at']}s" if f["healed_at"] is not None else ""
         err = f", ERROR {f['error']}" if f["error"] else ""
-        lines.append(f"  fault {f['name']} ({f['action']} {f['target']}): {when}{healed}{err}")
+        facts = f.get("facts", {})
+        backlog = ""
+        if "backlog_at_heal" in facts:
+            drained = facts.get("backlog_drained_s")
+            backlog = (f", backlog {facts['backlog_at_heal']} drained in {drained:.2f}s" if drained is not None
+                       else f", backlog {facts['backlog_at_heal']} not drained")
+        lines.append(f"  fault {f['name']} ({f['action']} {f['target']}): {when}{healed}{backlog}{err}")
     catch = verdict.get("catch_up_s")
     lines.append(f"  catch-up: {catch:.2f}s" if catch is not None else "  catch-up: not reached")
     lines.append(f"  workers reporting history: {verdict['workers']}   report: {verdict.get('report_dir', '-')}")
