@@ -147,7 +147,9 @@ def cmd_stack(args) -> int:
         target = stack.up()
         os.makedirs(os.path.dirname(path), exist_ok=True)
         shutil.copy(target.source, path)
+        links = ", ".join(f"{n} {link['listen']} -> {link['upstream']}" for n, link in target.links.items())
         print(f"host:         {target.host}\nredis:        {target.redis_url}\npostgres:     {target.database_url}\n"
+              f"fault proxy:  {target.toxiproxy_url} ({links})\n"
               f"target file:  {path}\nlogs:         {stack.dir}\n\n"
               f"Load it with:\n  locust -f {os.path.relpath(LOCUSTFILES)} --scenario worker-crash\n"
               f"Stop it with:\n  locust-chaos stack down")
@@ -170,7 +172,7 @@ def cmd_stack(args) -> int:
 
 def cmd_proxy(args) -> int:
     from .proxy.server import serve_forever
-    serve_forever(args.host, args.port)
+    serve_forever(args.host, args.port, args.pidfile)
     return 0
 
 
@@ -211,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     proxy = sub.add_parser("proxy", help="run the embedded Toxiproxy-compatible server")
     proxy.add_argument("--host", default="127.0.0.1")
     proxy.add_argument("--port", type=int, default=8474)
+    proxy.add_argument("--pidfile", help="write the server's pid here (how the embedded stack addresses it)")
     proxy.set_defaults(func=cmd_proxy)
     return p
 

@@ -4,7 +4,6 @@ Never touches the machine's own Redis or PostgreSQL: every server here is starte
 fresh temp dir and stopped by the pid it wrote.
 """
 import glob
-import json
 import logging
 import os
 import shutil
@@ -19,10 +18,12 @@ import redis
 
 from . import procs
 from .errors import TargetUnreachable
+from . import stack_links
 from .targets import Component, Target
 
 log = logging.getLogger("locust_chaos.stack")
 START_TIMEOUT_S = 30.0
+STOP_ORDER = ("api", "worker", "proxy", "postgres", "redis")  # the shop first: it would only log errors
 
 
 def find_pg_bin() -> str:
@@ -63,6 +64,8 @@ class EmbeddedStack:
         os.chmod(self.dir, 0o755)  # PostgreSQL runs as an unprivileged user and must reach its data dir
         self.target: Target | None = None
         self.components: dict[str, Component] = {}  # everything started so far, for down()
+        self.external_proxy: str | None = None  # TOXIPROXY_URL: a server we use but do not own
+        self.link_names: list[str] = []
 
     # --- servers -------------------------------------------------------------------------------
     def start_redis(self) -> tuple[str, Component]:
@@ -116,7 +119,7 @@ class EmbeddedStack:
     def _start_component(self, comp: Component) -> None:
         self.components[comp.name] = comp
         procs.spawn(comp.start, log_path=comp.log, env=comp.env, die_with_parent=self.die_with_parent)
-        _wait(f"shop {comp.name}", comp.running_pid, START_TIMEOUT_S, comp.log)
+        _wait(comp.name, comp.running_pid, START_TIMEOUT_S, comp.log)
 
     def up(self) -> Target:
         try:
@@ -125,60 +128,85 @@ class EmbeddedStack:
             self.down()
             raise
 
+    def start_links(self, redis_url: str, database_url: str) -> tuple[str, dict]:
+        """The fault proxy between the shop and its datastores; returns (API url, links)."""
+        url = os.environ.get("TOXIPROXY_URL", "").rstrip("/")
+        if url:
+            self.external_proxy = url
+            self.progress(f"stack: using the fault proxy at TOXIPROXY_URL={url}")
+        else:
+            url, comp = stack_links.proxy_component(self.dir, self.die_with_parent)
+            self._start_component(comp)
+        _wait(f"fault proxy {url}", lambda: stack_links.proxy_ready(url), START_TIMEOUT_S,
+              None if self.external_proxy else self.components["proxy"].log)
+        links = stack_links.create_links(url, {"redis": _address(redis_url), "postgres": _address(database_url)})
+        self.link_names = list(links)
+        return url, links
+
     def _up(self) -> Target:
         self.progress(f"stack: starting redis-server and PostgreSQL in {self.dir}")
         redis_url, redis_comp = self.start_redis()
         database_url, pg_comp = self.start_postgres()
-        env = {"SHOP_REDIS_URL": redis_url, "SHOP_DATABASE_URL": database_url, "SHOP_BUGS": self.bugs}
+        proxy_url, links = self.start_links(redis_url, database_url)
+        # The shop reaches its datastores only through the proxy; the checks read them directly.
+        env = {"SHOP_REDIS_URL": redis_url.replace(_address(redis_url), links["redis"]["listen"]),
+               "SHOP_DATABASE_URL": database_url.replace(_address(database_url), links["postgres"]["listen"]),
+               "SHOP_BUGS": self.bugs}
         api_port = procs.free_port()
         api = self._shop_component("api", "shop.api", ["--port", str(api_port)], env)
         worker = self._shop_component("worker", "shop.worker", [], env)
+        components = {"redis": redis_comp, "postgres": pg_comp, "api": api, "worker": worker}
+        if "proxy" in self.components:
+            components["proxy"] = self.components["proxy"]
         self.target = Target(host=f"http://127.0.0.1:{api_port}", redis_url=redis_url, database_url=database_url,
-                             components={"redis": redis_comp, "postgres": pg_comp, "api": api, "worker": worker},
-                             source=os.path.join(self.dir, "target.json"), kind="embedded",
-                             owner_pid=os.getpid() if self.die_with_parent else None)
+                             components=components, source=os.path.join(self.dir, "target.json"), kind="embedded",
+                             owner_pid=os.getpid() if self.die_with_parent else None,
+                             toxiproxy_url=proxy_url, links=links)
         self.target.save(self.target.source)
         self.progress("stack: starting shop api and worker" + (f" (SHOP_BUGS={self.bugs})" if self.bugs else ""))
         self._start_component(worker)
         self._start_component(api)
         _wait("shop api /ready", lambda: urllib.request.urlopen(f"{self.target.host}/ready", timeout=1).status == 200,
               START_TIMEOUT_S, api.log)
-        self.progress(f"stack: ready at {self.target.host} (redis {redis_url.split('//')[1].split('/')[0]}, "
-                      f"postgres {database_url.split('@')[1].split('/')[0]})")
+        self.progress(f"stack: ready at {self.target.host} (redis {_address(redis_url)}, "
+                      f"postgres {_address(database_url)}, fault proxy {proxy_url})")
         return self.target
 
     def down(self) -> None:
         """Stops every component by the pid its pidfile names (shop first), then removes the temp dir."""
-        order = ("api", "worker", "postgres", "redis")
-        comps = self.components
-        for name in order:
-            comp = comps.get(name)
+        if self.external_proxy:
+            stack_links.remove_links(self.external_proxy, self.link_names)
+        for name in STOP_ORDER:
+            comp = self.components.get(name)
             if comp:
-                # PostgreSQL's SIGTERM waits for clients to leave; SIGINT is its fast shutdown.
-                pid = comp.pid()
-                if pid and procs.is_running(pid) and name == "postgres":
-                    procs.signal_pid(pid, signal.SIGINT)
-                procs.stop_pid(pid)
+                _stop_component(comp)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def save_stack_state(path: str, stack: EmbeddedStack) -> None:
-    with open(path, "w") as f:
-        json.dump({"dir": stack.dir, "target": stack.target.to_dict(), "owner_pid": os.getpid()}, f, indent=2)
+def _address(url: str) -> str:
+    """host:port of a redis:// or postgresql:// URL."""
+    return url.split("//", 1)[1].split("@")[-1].split("/")[0]
+
+
+def _stop_component(comp: Component) -> int | None:
+    pid = comp.running_pid()
+    if pid and comp.name == "postgres":
+        procs.signal_pid(pid, signal.SIGINT)  # PostgreSQL's SIGTERM waits for clients; SIGINT is its fast stop
+    procs.stop_pid(pid)
+    return pid
 
 
 def stop_saved_stack(target_path: str) -> list[str]:
     """`stack down`: stops the components a saved profile names, by pidfile. Returns what it stopped."""
     from .targets import load_target
     target = load_target(target_path)
+    if target.toxiproxy_url and "proxy" not in target.components:
+        stack_links.remove_links(target.toxiproxy_url, target.links)
     stopped = []
-    for name in ("api", "worker", "postgres", "redis"):
+    for name in STOP_ORDER:
         comp = target.components.get(name)
-        pid = comp.running_pid() if comp else None
+        pid = _stop_component(comp) if comp else None
         if pid:
-            if name == "postgres":
-                procs.signal_pid(pid, signal.SIGINT)
-            procs.stop_pid(pid)
             stopped.append(f"{name} (pid {pid})")
     runtime_dir = os.path.dirname(target.components["redis"].pidfile) if "redis" in target.components else None
     if runtime_dir and os.path.basename(runtime_dir).startswith("locust-chaos-stack-"):

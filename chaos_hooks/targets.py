@@ -2,8 +2,10 @@
 
 A profile is a JSON or YAML file:
     host: http://127.0.0.1:8080          # the API the Locust users load
-    redis_url: redis://127.0.0.1:6379/0  # read by post-run checks
+    redis_url: redis://127.0.0.1:6379/0  # read by post-run checks (directly, never through the proxy)
     database_url: postgresql://...       # read by post-run checks
+    toxiproxy_url: http://127.0.0.1:8474 # optional: the Toxiproxy(-compatible) API network faults use
+    links: {redis: {listen: ..., upstream: ...}}  # optional: the SUT's links through that proxy
     components:                          # what process faults may act on, by name
       worker: {pidfile: /run/shop-worker.pid, start: [python, -m, shop.worker, --pidfile, ...],
                env: {...}, cwd: ..., log: ...}
@@ -76,6 +78,8 @@ class Target:
     source: str = "<memory>"
     kind: str = "custom"
     owner_pid: int | None = None  # a stack that lives only as long as this process (`locust-chaos run`)
+    toxiproxy_url: str | None = None  # the Toxiproxy-compatible API network faults use
+    links: dict = field(default_factory=dict)  # proxy name -> {listen, upstream}: the SUT's links through it
 
     def gone(self) -> bool:
         """True when the process that owned this stack has ended, and the stack with it."""
@@ -88,7 +92,8 @@ class Target:
         return self.components[name]
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "owner_pid": self.owner_pid, "host": self.host, "redis_url": self.redis_url,
+        return {"kind": self.kind, "owner_pid": self.owner_pid, "toxiproxy_url": self.toxiproxy_url,
+                "links": self.links, "host": self.host, "redis_url": self.redis_url,
                 "database_url": self.database_url,
                 "components": {n: {"pidfile": c.pidfile, "start": c.start, "env": c.env, "cwd": c.cwd, "log": c.log}
                                for n, c in self.components.items()}}
@@ -125,7 +130,8 @@ def load_target(path: str) -> Target:
                                      env={str(k): str(v) for k, v in (spec.get("env") or {}).items()},
                                      cwd=spec.get("cwd"), log=spec.get("log"), die_with_parent=owner_pid is not None)
     return Target(host=data["host"].rstrip("/"), redis_url=data["redis_url"], database_url=data["database_url"],
-                  components=components, source=path, kind=data.get("kind", "custom"), owner_pid=owner_pid)
+                  components=components, source=path, kind=data.get("kind", "custom"), owner_pid=owner_pid,
+                  toxiproxy_url=data.get("toxiproxy_url"), links=data.get("links") or {})
 
 
 def default_target_path() -> str:

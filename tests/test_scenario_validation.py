@@ -97,7 +97,7 @@ def test_run_with_an_unknown_fault_target_stops_before_load(tmp_path, home):
     code, out = run_cli(["run", path], home)
     assert code == 2, out[-2000:]
     assert "locust-chaos: error: faults.k.target: unknown target component 'wroker'" in out
-    assert "known: api, postgres, redis, worker" in out and "Traceback" not in out
+    assert "known: api, postgres, proxy, redis, worker" in out and "Traceback" not in out
     assert stack_leftovers(out) == []
 
 

@@ -1,11 +1,14 @@
 """The reference shop on the real embedded stack: API contract, worker recovery, clean teardown."""
 import json
+import time
 import urllib.error
 import urllib.request
 import uuid
 
 import psycopg
 import redis
+import requests
+import toxiproxy
 
 from chaos_hooks.stack import EmbeddedStack
 from chaos_hooks.procs import is_running
@@ -92,3 +95,46 @@ def test_teardown_leaves_no_process():
     s.down()
     assert [name for name, pid in pids.items() if is_running(pid)] == []
     assert stack_leftovers("\n".join(lines)) == []
+
+
+def order_seconds(host, product):
+    t = time.perf_counter()
+    assert call("POST", f"{host}/orders", {"product_id": product, "user_id": "u"}, key=uuid.uuid4().hex)[0] == 202
+    return time.perf_counter() - t
+
+
+def test_the_shop_reaches_its_datastores_through_the_fault_proxy(stack):
+    target = stack.target
+    assert set(target.links) == {"redis", "postgres"} and "proxy" in target.components
+    server = toxiproxy.Toxiproxy()
+    server.update_api_consumer("127.0.0.1", int(target.toxiproxy_url.rsplit(":", 1)[1]))
+    try:
+        redis_link = server.get_proxy("redis")
+        assert redis_link.upstream == target.redis_url.split("//")[1].split("/")[0]
+        call("POST", f"{target.host}/sale", {"product_id": "p", "quantity": 10})
+        assert order_seconds(target.host, "p") < 0.15
+        redis_link.add_toxic(type="latency", attributes={"latency": 200})
+        assert order_seconds(target.host, "p") >= 0.2  # the API's Redis call now crosses the toxic
+        redis_link.destroy_toxic("latency_downstream")
+        assert order_seconds(target.host, "p") < 0.15
+        with redis_link.down():
+            status, body = call("POST", f"{target.host}/orders", {"product_id": "p", "user_id": "u"}, key="down")
+            assert status == 503 and "redis unavailable" in body["error"]
+            assert call("GET", f"{target.host}/ready")[0] == 503
+        wait_for(lambda: call("GET", f"{target.host}/ready")[0] == 200, 10, "the shop to be ready again")
+    finally:
+        server.update_api_consumer("127.0.0.1", 8474)
+
+
+def test_toxiproxy_url_points_the_stack_at_another_server(proxy_server, monkeypatch):
+    monkeypatch.setenv("TOXIPROXY_URL", proxy_server)
+    s = EmbeddedStack(progress=lambda *_: None)
+    s.up()
+    try:
+        assert s.target.toxiproxy_url == proxy_server and "proxy" not in s.target.components
+        assert set(requests.get(f"{proxy_server}/proxies", timeout=5).json()) == {"redis", "postgres"}
+        call("POST", f"{s.target.host}/sale", {"product_id": "p", "quantity": 1})
+        assert order_seconds(s.target.host, "p") < 1
+    finally:
+        s.down()
+    assert requests.get(f"{proxy_server}/proxies", timeout=5).json() == {}  # its proxies removed, server left up

@@ -31,7 +31,7 @@ class ProxyServer:
         self.http.stop(timeout=1)
 
 
-def serve_forever(host: str, port: int) -> None:
+def serve_forever(host: str, port: int, pidfile: str | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     server = ProxyServer(host, port)
     try:
@@ -40,6 +40,9 @@ def serve_forever(host: str, port: int) -> None:
         from ..errors import TargetUnreachable
         reason = os.strerror(err.errno) if err.errno else str(err)  # gevent's strerror repeats the address
         raise TargetUnreachable(f"cannot listen on {host}:{port}: {reason}") from None
+    if pidfile:
+        from shop.pidfile import write_pidfile
+        write_pidfile(pidfile)
     print(f"locust-chaos proxy: Toxiproxy-compatible API on {server.url}", flush=True)
     stopped = gevent.event.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
