@@ -8,6 +8,7 @@ import urllib.request
 import uuid
 
 import gevent
+import redis
 
 from .errors import TargetUnreachable
 from .faults import FAULT_ACTIONS
@@ -56,6 +57,7 @@ class RunController:
         self.product_id = f"{scenario.sale.product_id}-{self.run_id}"
         self.collector = HistoryCollector()
         self.scheduler = Scheduler(self.faults, journal, target.source)
+        self.scheduler.before_heal = self._backlog_before_heal
         self.scheduler.on_heal = self._watch_backlog
         self.watchers: list = []
         self.sources: set[str] = set()
@@ -78,21 +80,27 @@ class RunController:
         log.info("chaos run %s: %s, product %s, %d fault(s) scheduled", self.run_id, self.scenario.name,
                  self.product_id, len(self.faults))
 
+    def _backlog_before_heal(self, rec) -> None:
+        """The consumer's backlog the moment before a heal (a restarted consumer drains it within ms)."""
+        try:
+            lag, pending = Observer(self.target, self.product_id).stream_backlog()
+            rec.facts["backlog_at_heal"] = lag + pending
+        except redis.RedisError:
+            pass  # Redis may be what is being healed: the drain watch still reports
+
     def _watch_backlog(self, rec) -> None:
-        """After a heal: how big the consumer's backlog was, and how long it took to drain (seed 001's
-        "backlog processed in ~10s"), reported as facts of the fault."""
+        """After a heal: how long the backlog took to drain (seed 001's "backlog processed in ~10s")."""
         self.watchers.append(gevent.spawn(self._measure_backlog, rec))
 
-    def _measure_backlog(self, rec, poll: float = 0.1, limit_s: float = 120.0) -> None:
+    def _measure_backlog(self, rec, poll: float = 0.05, limit_s: float = 120.0) -> None:
         observer = Observer(self.target, self.product_id)
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
             try:
                 lag, pending = observer.stream_backlog()
-            except Exception:  # Redis may itself be the thing that was just healed: try again
+            except redis.RedisError:  # Redis may itself be the thing that was just healed: try again
                 gevent.sleep(poll)
                 continue
-            rec.facts.setdefault("backlog_at_heal", lag + pending)
             if lag == 0 and pending == 0:
                 rec.facts["backlog_drained_s"] = round(time.time() - rec.healed_at, 3)
                 return

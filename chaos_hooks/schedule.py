@@ -47,6 +47,7 @@ class Scheduler:
         self.t0_wall = None
         self.greenlets: dict = {}  # greenlet -> FaultRecord
         self.stopped = False
+        self.before_heal = None  # called with the FaultRecord just before each heal
         self.on_heal = None  # called with the FaultRecord after each successful heal
 
     def start(self) -> None:
@@ -87,6 +88,8 @@ class Scheduler:
             return
         rec.busy = True
         try:
+            if self.before_heal is not None:
+                self.before_heal(rec)
             fault.heal()
             rec.healed_at = time.time()
             self.journal.healed(rec.journal_id)
