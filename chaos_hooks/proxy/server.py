@@ -4,6 +4,7 @@ import os
 import signal
 
 import gevent
+from gevent import socket
 from gevent.pywsgi import WSGIServer
 
 from .api import ProxyCollection, ToxiproxyApp
@@ -14,7 +15,9 @@ log = logging.getLogger("locust_chaos.proxy")
 class ProxyServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 8474):
         self.collection = ProxyCollection()
-        self.http = WSGIServer((host, port), ToxiproxyApp(self.collection), log=None, error_log=None)
+        self.address = (host, port)
+        self.http = None
+        self.app = ToxiproxyApp(self.collection)
 
     @property
     def url(self) -> str:
@@ -23,12 +26,24 @@ class ProxyServer:
 
     def start(self) -> "ProxyServer":
         """Starts serving in a greenlet of this process; the API port is bound when this returns."""
+        listener = socket.socket(socket.AF_INET6 if ":" in self.address[0] else socket.AF_INET)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit this: a response written in two sends must not wait out a delayed ACK.
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            listener.bind(self.address)
+            listener.listen(128)
+        except OSError:
+            listener.close()
+            raise
+        self.http = WSGIServer(listener, self.app, log=None, error_log=None)
         self.http.start()
         return self
 
     def stop(self) -> None:
         self.collection.close()
-        self.http.stop(timeout=1)
+        if self.http is not None:
+            self.http.stop(timeout=1)
 
 
 def serve_forever(host: str, port: int, pidfile: str | None = None) -> None:
