@@ -9,6 +9,7 @@ monkey.patch_all()
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
+import socket  # noqa: E402
 
 import psycopg  # noqa: E402
 import redis  # noqa: E402
@@ -99,7 +100,18 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s shop-api %(message)s")
     app = create_app(Settings.from_env())
     write_pidfile(args.pidfile)
-    WSGIServer((args.host, args.port), app, log=None).serve_forever()
+    WSGIServer(listener(args.host, args.port), app, log=None).serve_forever()
+
+
+def listener(host: str, port: int) -> socket.socket:
+    """Accepted sockets inherit TCP_NODELAY: a response written in two sends must not wait out the
+    client's delayed ACK (40 ms on Linux), which would show up in every latency figure."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    return sock
 
 
 if __name__ == "__main__":
