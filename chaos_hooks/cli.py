@@ -172,7 +172,7 @@ def cmd_stack(args) -> int:
 
 def cmd_proxy(args) -> int:
     from .proxy.server import serve_forever
-    serve_forever(args.host, args.port, args.pidfile)
+    serve_forever(args.host, args.port, args.pidfile, args.config)
     return 0
 
 
@@ -214,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     proxy.add_argument("--host", default="127.0.0.1")
     proxy.add_argument("--port", type=int, default=8474)
     proxy.add_argument("--pidfile", help="write the server's pid here (how the embedded stack addresses it)")
+    proxy.add_argument("--config", help="JSON list of proxies to create at start (the shape of POST /populate)")
     proxy.set_defaults(func=cmd_proxy)
     return p
 

@@ -130,16 +130,18 @@ class EmbeddedStack:
 
     def start_links(self, redis_url: str, database_url: str) -> tuple[str, dict]:
         """The fault proxy between the shop and its datastores; returns (API url, links)."""
+        specs = stack_links.link_specs({"redis": _address(redis_url), "postgres": _address(database_url)})
         url = os.environ.get("TOXIPROXY_URL", "").rstrip("/")
         if url:
             self.external_proxy = url
             self.progress(f"stack: using the fault proxy at TOXIPROXY_URL={url}")
+            _wait(f"fault proxy {url}", lambda: stack_links.proxy_ready(url), START_TIMEOUT_S)
+            links = stack_links.create_links(url, specs)
         else:
-            url, comp = stack_links.proxy_component(self.dir, self.die_with_parent)
+            url, comp = stack_links.proxy_component(self.dir, self.die_with_parent, specs)
             self._start_component(comp)
-        _wait(f"fault proxy {url}", lambda: stack_links.proxy_ready(url), START_TIMEOUT_S,
-              None if self.external_proxy else self.components["proxy"].log)
-        links = stack_links.create_links(url, {"redis": _address(redis_url), "postgres": _address(database_url)})
+            _wait(f"fault proxy {url}", lambda: stack_links.proxy_ready(url), START_TIMEOUT_S, comp.log)
+            links = stack_links.links_on(url, [s["name"] for s in specs])
         self.link_names = list(links)
         return url, links
 

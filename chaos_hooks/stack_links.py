@@ -1,6 +1,7 @@
 """The embedded stack's links through the fault proxy: the shop reaches Redis and PostgreSQL only via
 named proxies, so network faults can act on them. The proxy is the embedded server, started as a stack
-component, unless TOXIPROXY_URL names another Toxiproxy(-compatible) server."""
+component with its links in a config file (so a restarted proxy comes back with them), unless
+TOXIPROXY_URL names another Toxiproxy(-compatible) server."""
 import json
 import os
 import sys
@@ -10,8 +11,6 @@ import urllib.request
 from . import procs
 from .errors import TargetUnreachable
 from .targets import Component
-
-LINK_NAMES = ("redis", "postgres")
 
 
 def _call(method: str, url: str, body=None, timeout: float = 5.0):
@@ -27,11 +26,21 @@ def _call(method: str, url: str, body=None, timeout: float = 5.0):
         raise TargetUnreachable(f"fault proxy {url}: {getattr(err, 'reason', err)}") from None
 
 
-def proxy_component(stack_dir: str, die_with_parent: bool) -> tuple[str, Component]:
-    """The embedded proxy as a stack component on a free port."""
+def link_specs(upstreams: dict[str, str]) -> list[dict]:
+    """One proxy per link, each on its own free loopback port (fixed for the stack's life)."""
+    return [{"name": name, "listen": f"127.0.0.1:{procs.free_port()}", "upstream": upstream, "enabled": True}
+            for name, upstream in upstreams.items()]
+
+
+def proxy_component(stack_dir: str, die_with_parent: bool, specs: list[dict]) -> tuple[str, Component]:
+    """The embedded proxy as a stack component on a free port, creating its links at every start."""
     port = procs.free_port()
     pidfile = os.path.join(stack_dir, "proxy.pid")
-    argv = [sys.executable, "-m", "chaos_hooks.cli", "proxy", "--port", str(port), "--pidfile", pidfile]
+    config = os.path.join(stack_dir, "proxy-links.json")
+    with open(config, "w") as f:
+        json.dump(specs, f, indent=2)
+    argv = [sys.executable, "-m", "chaos_hooks.cli", "proxy", "--port", str(port), "--pidfile", pidfile,
+            "--config", config]
     return f"http://127.0.0.1:{port}", Component("proxy", pidfile=pidfile, start=argv,
                                                   log=os.path.join(stack_dir, "proxy.log"),
                                                   die_with_parent=die_with_parent)
@@ -41,14 +50,20 @@ def proxy_ready(url: str) -> bool:
     return _call("GET", f"{url}/version", timeout=1)[0] == 200
 
 
-def create_links(url: str, upstreams: dict[str, str]) -> dict:
-    """One proxy per link, on a free loopback port. Returns name -> {listen, upstream}."""
-    body = [{"name": name, "listen": f"127.0.0.1:{procs.free_port()}", "upstream": upstream, "enabled": True}
-            for name, upstream in upstreams.items()]
-    status, result = _call("POST", f"{url}/populate", body)
+def links_on(url: str, names) -> dict:
+    """name -> {listen, upstream} as the server reports them."""
+    status, proxies = _call("GET", f"{url}/proxies")
+    if status != 200 or not set(names) <= set(proxies or {}):
+        raise TargetUnreachable(f"fault proxy {url}: proxies {sorted(names)} not found")
+    return {n: {"listen": proxies[n]["listen"], "upstream": proxies[n]["upstream"]} for n in names}
+
+
+def create_links(url: str, specs: list[dict]) -> dict:
+    """Creates (or replaces) the links on a server the stack does not own."""
+    status, _ = _call("POST", f"{url}/populate", specs)
     if status != 201:
         raise TargetUnreachable(f"fault proxy {url}: POST /populate answered {status}")
-    return {p["name"]: {"listen": p["listen"], "upstream": p["upstream"]} for p in result["proxies"]}
+    return links_on(url, [s["name"] for s in specs])
 
 
 def remove_links(url: str, names) -> None:

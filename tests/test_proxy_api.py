@@ -130,3 +130,33 @@ def test_standalone_proxy_on_a_busy_port_is_one_line_and_exit_3(proxy_server):
     out = subprocess.run([CLI, "proxy", "--port", port], capture_output=True, text=True, timeout=30)
     assert out.returncode == 3
     assert out.stderr.strip() == f"locust-chaos: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+
+
+def test_standalone_proxy_config_file(tmp_path, datastores):
+    import json
+    import subprocess
+
+    import requests
+
+    from chaos_hooks.procs import free_port, stop_pid
+    from helpers import CLI, wait_for
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"name": "redis"}]')
+    out = subprocess.run([CLI, "proxy", "--port", str(free_port()), "--config", str(bad)], capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"locust-chaos: error: {bad}: missing required field: upstream at proxy 1"
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps([{"name": "redis", "listen": "127.0.0.1:0", "upstream": datastores["redis_addr"]}]))
+    port = free_port()
+    proc = subprocess.Popen([CLI, "proxy", "--port", str(port), "--config", str(good)], stdout=subprocess.DEVNULL)
+    try:
+        def listed():
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/proxies", timeout=1).json()
+            except requests.ConnectionError:
+                return None
+        proxies = wait_for(listed, 15, "the proxy API")
+        assert list(proxies) == ["redis"] and proxies["redis"]["enabled"] is True
+    finally:
+        stop_pid(proc.pid)

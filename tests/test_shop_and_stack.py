@@ -138,3 +138,15 @@ def test_toxiproxy_url_points_the_stack_at_another_server(proxy_server, monkeypa
     finally:
         s.down()
     assert requests.get(f"{proxy_server}/proxies", timeout=5).json() == {}  # its proxies removed, server left up
+
+
+def test_a_restarted_fault_proxy_comes_back_with_its_links(stack):
+    target = stack.target
+    before = requests.get(f"{target.toxiproxy_url}/proxies", timeout=5).json()
+    proxy = target.components["proxy"]
+    proxy.kill()
+    wait_for(lambda: call("GET", f"{target.host}/ready")[0] == 503, 10, "the shop to notice its links are gone")
+    proxy.restart()
+    after = requests.get(f"{target.toxiproxy_url}/proxies", timeout=5).json()
+    assert {n: p["listen"] for n, p in after.items()} == {n: p["listen"] for n, p in before.items()}
+    wait_for(lambda: call("GET", f"{target.host}/ready")[0] == 200, 15, "the shop to be ready again")

@@ -1,4 +1,5 @@
 """The embedded Toxiproxy-compatible server: in-process (a greenlet) or standalone (`locust-chaos proxy`)."""
+import json
 import logging
 import os
 import signal
@@ -46,7 +47,20 @@ class ProxyServer:
             self.http.stop(timeout=1)
 
 
-def serve_forever(host: str, port: int, pidfile: str | None = None) -> None:
+def load_config(server: ProxyServer, path: str) -> None:
+    """Creates the proxies a JSON file lists (the shape of POST /populate), as Toxiproxy's -config does."""
+    from ..errors import ScenarioError
+    from .errors import ApiError
+    try:
+        with open(path) as f:
+            server.collection.populate(json.load(f))
+    except (OSError, ValueError) as err:
+        raise ScenarioError(f"{path}: cannot read proxy config: {err}") from None
+    except ApiError as err:
+        raise ScenarioError(f"{path}: {err.message}") from None
+
+
+def serve_forever(host: str, port: int, pidfile: str | None = None, config: str | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     server = ProxyServer(host, port)
     try:
@@ -55,6 +69,8 @@ def serve_forever(host: str, port: int, pidfile: str | None = None) -> None:
         from ..errors import TargetUnreachable
         reason = os.strerror(err.errno) if err.errno else str(err)  # gevent's strerror repeats the address
         raise TargetUnreachable(f"cannot listen on {host}:{port}: {reason}") from None
+    if config:
+        load_config(server, config)
     if pidfile:
         from shop.pidfile import write_pidfile
         write_pidfile(pidfile)
