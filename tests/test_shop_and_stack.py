@@ -87,12 +87,14 @@ def test_teardown_leaves_no_process():
     lines = []
     s = EmbeddedStack(progress=lines.append)
     s.up()
-    s.target.components["worker"].kill()
-    s.target.components["worker"].restart()  # a restarted component is torn down too
-    pids = {name: c.running_pid() for name, c in s.target.components.items()}
-    assert all(pids.values()), pids
-    assert len(stack_leftovers("\n".join(lines))) >= 4  # redis, postmaster, api, worker
-    s.down()
+    try:
+        s.target.components["worker"].kill()
+        s.target.components["worker"].restart()  # a restarted component is torn down too
+        pids = {name: c.running_pid() for name, c in s.target.components.items()}
+        assert all(pids.values()), pids
+        assert len(stack_leftovers("\n".join(lines))) >= 5  # redis, postmaster, proxy, api, worker
+    finally:
+        s.down()
     assert [name for name, pid in pids.items() if is_running(pid)] == []
     assert stack_leftovers("\n".join(lines)) == []
 
