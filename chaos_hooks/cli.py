@@ -118,10 +118,8 @@ def cmd_validate(args) -> int:
     run_time = parse_duration(args.run_time) if args.run_time else scenario.load.run_time
     scenario.check_timeline(run_time)
     if args.target:
-        from .faults import FAULT_ACTIONS
-        target = load_target(args.target)
-        for f in scenario.faults:
-            FAULT_ACTIONS[f.action](f, target)
+        from .faults import build_faults
+        build_faults(scenario.faults, load_target(args.target))
     print(f"{scenario.source}: ok ({len(scenario.faults)} fault(s), invariants: {', '.join(scenario.invariants)})")
     return 0
 

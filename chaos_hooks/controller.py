@@ -1,20 +1,18 @@
 """One chaos run, driven from the master (or local runner): sale set-up, fault timeline, history
 gathering, heal, catch-up, invariants and verdict. Knows nothing of Locust events (plugin.py does)."""
-import json
 import logging
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import gevent
 import redis
 
 from .errors import TargetUnreachable
-from .faults import FAULT_ACTIONS
+from .faults import build_faults
+from .http_json import http_json
 from .history import HistoryCollector
 from .invariants import INVARIANTS
-from .invariants.sets import analyse
+from .invariants.sets import acked_keys, analyse
 from .journal import Journal
 from .observe import Observer
 from .report import render_table, write_report
@@ -24,25 +22,14 @@ log = logging.getLogger("locust_chaos.controller")
 FLUSH_TIMEOUT_S = 30.0
 
 
-def http_json(method: str, url: str, body: dict | None = None, timeout: float = 5.0) -> tuple[int, dict]:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as err:
-        return err.code, {}
-    except (urllib.error.URLError, OSError) as err:
-        raise TargetUnreachable(f"{url}: {getattr(err, 'reason', err)}") from None
-
-
 def preflight(target, journal: Journal) -> None:
     """The target answers and no fault from an earlier crashed run is still applied."""
     for line in journal.heal_pending():
         log.info("preflight: %s", line)
     status, body = http_json("GET", f"{target.host}/ready")
     if status != 200:
-        raise TargetUnreachable(f"{target.host}/ready answered {status} {body.get('problems', '')}".rstrip())
+        problems = body.get("problems") if isinstance(body, dict) else None
+        raise TargetUnreachable(f"{target.host}/ready answered {status}" + (f": {problems}" if problems else ""))
 
 
 class RunController:
@@ -52,9 +39,10 @@ class RunController:
         self.journal = journal
         self.report_dir = report_dir
         self.seed = seed
-        self.faults = [FAULT_ACTIONS[f.action](f, target) for f in scenario.faults]
+        self.faults = build_faults(scenario.faults, target)
         self.run_id = uuid.uuid4().hex[:8]
         self.product_id = f"{scenario.sale.product_id}-{self.run_id}"
+        self.observer = Observer(target, self.product_id)
         self.collector = HistoryCollector()
         self.scheduler = Scheduler(self.faults, journal, target.source)
         self.scheduler.before_heal = self._backlog_before_heal
@@ -83,7 +71,7 @@ class RunController:
     def _backlog_before_heal(self, rec) -> None:
         """The consumer's backlog the moment before a heal (a restarted consumer drains it within ms)."""
         try:
-            lag, pending = Observer(self.target, self.product_id).stream_backlog()
+            lag, pending = self.observer.stream_backlog()
             rec.facts["backlog_at_heal"] = lag + pending
         except redis.RedisError:
             pass  # Redis may be what is being healed: the drain watch still reports
@@ -93,11 +81,10 @@ class RunController:
         self.watchers.append(gevent.spawn(self._measure_backlog, rec))
 
     def _measure_backlog(self, rec, poll: float = 0.05, limit_s: float = 120.0) -> None:
-        observer = Observer(self.target, self.product_id)
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
             try:
-                lag, pending = observer.stream_backlog()
+                lag, pending = self.observer.stream_backlog()
             except redis.RedisError:  # Redis may itself be the thing that was just healed: try again
                 gevent.sleep(poll)
                 continue
@@ -121,12 +108,13 @@ class RunController:
         self.load_ended_at = self.load_ended_at or time.time()
         self.heal_all()
         ops = self.collector.ops
-        acked = {op[0] for op in ops if op[3] == "ok"}
+        acked = acked_keys(ops)
         since = max(self.load_ended_at, self.scheduler.last_heal() or 0.0)
         bound = self.scenario.invariants.get("catch_up", {}).get("max", 30.0)
         log.info("verifying: waiting for the consumer to catch up (bound %.0fs)", bound)
-        state = Observer(self.target, self.product_id).observe(acked, since, bound)
-        gevent.killall(self.watchers, block=True)  # anything not drained by now is told by catch_up
+        state = self.observer.observe(acked, since, bound)
+        # Stop our own drain-watch greenlets: a backlog not drained by now is what catch_up reports.
+        gevent.killall(self.watchers, block=True)
         analysis = analyse(ops, state.persisted_keys)
         results = [INVARIANTS[name].check(analysis, state, params)
                    for name, params in self.scenario.invariants.items()]

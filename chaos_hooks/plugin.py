@@ -18,7 +18,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from .controller import RunController, preflight
 from .errors import ChaosError
-from .faults import FAULT_ACTIONS
+from .faults import build_faults
 from .history import recorder
 from .journal import Journal
 from .report.files import default_report_dir
@@ -88,8 +88,7 @@ def _on_init(environment, runner, **_):
         _apply_load_defaults(options, state.scenario.load)
         if getattr(options, "run_time", None):
             state.scenario.check_timeline(options.run_time)
-        for spec in state.scenario.faults:  # every fault names something the target has
-            FAULT_ACTIONS[spec.action](spec, state.target)
+        build_faults(state.scenario.faults, state.target)  # every fault names something the target has
         preflight(state.target, state.journal)
     except ChaosError as err:
         fail_fast(err)

@@ -5,25 +5,11 @@ TOXIPROXY_URL names another Toxiproxy(-compatible) server."""
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
 from . import procs
 from .errors import TargetUnreachable
+from .http_json import http_json
 from .targets import Component
-
-
-def _call(method: str, url: str, body=None, timeout: float = 5.0):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            raw = resp.read()
-            return resp.status, (json.loads(raw) if raw else None)
-    except urllib.error.HTTPError as err:
-        return err.code, None
-    except (urllib.error.URLError, OSError) as err:
-        raise TargetUnreachable(f"fault proxy {url}: {getattr(err, 'reason', err)}") from None
 
 
 def link_specs(upstreams: dict[str, str]) -> list[dict]:
@@ -47,12 +33,15 @@ def proxy_component(stack_dir: str, die_with_parent: bool, specs: list[dict]) ->
 
 
 def proxy_ready(url: str) -> bool:
-    return _call("GET", f"{url}/version", timeout=1)[0] == 200
+    try:
+        return http_json("GET", f"{url}/version", timeout=1)[0] == 200
+    except TargetUnreachable:
+        return False
 
 
 def links_on(url: str, names) -> dict:
     """name -> {listen, upstream} as the server reports them."""
-    status, proxies = _call("GET", f"{url}/proxies")
+    status, proxies = http_json("GET", f"{url}/proxies")
     if status != 200 or not set(names) <= set(proxies or {}):
         raise TargetUnreachable(f"fault proxy {url}: proxies {sorted(names)} not found")
     return {n: {"listen": proxies[n]["listen"], "upstream": proxies[n]["upstream"]} for n in names}
@@ -60,7 +49,7 @@ def links_on(url: str, names) -> dict:
 
 def create_links(url: str, specs: list[dict]) -> dict:
     """Creates (or replaces) the links on a server the stack does not own."""
-    status, _ = _call("POST", f"{url}/populate", specs)
+    status, _ = http_json("POST", f"{url}/populate", specs)
     if status != 201:
         raise TargetUnreachable(f"fault proxy {url}: POST /populate answered {status}")
     return links_on(url, [s["name"] for s in specs])
@@ -70,6 +59,6 @@ def remove_links(url: str, names) -> None:
     """Deletes the stack's proxies from a server the stack does not own (TOXIPROXY_URL)."""
     for name in names:
         try:
-            _call("DELETE", f"{url}/proxies/{name}", timeout=2)
+            http_json("DELETE", f"{url}/proxies/{name}", timeout=2)
         except TargetUnreachable:
             return

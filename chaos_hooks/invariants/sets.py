@@ -30,6 +30,11 @@ class SetAnalysis:
                 "duplicated": len(self.duplicated)}
 
 
+def acked_keys(ops) -> set:
+    """Keys the client was told were accepted (any op of the key answered ok)."""
+    return {op[KEY] for op in ops if op[OUTCOME] == OK}
+
+
 def analyse(ops, persisted_keys) -> SetAnalysis:
     """ops: history ops; persisted_keys: one idempotency key per persisted row (repeats = duplicates)."""
     outcome: dict[str, str] = {}
