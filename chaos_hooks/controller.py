@@ -1,154 +1,209 @@
-"""One chaos run, driven from the master (or local runner): sale set-up, fault timeline, history
-gathering, heal, catch-up, invariants and verdict. Knows nothing of Locust events (plugin.py does)."""
+"""One chaos run, driven from the master (or local runner): run values and setup, the fault timeline, the
+flush barrier, heal, catch-up, reads, invariants, verdict and report. Knows nothing of Locust events
+(plugin.py does); knows no system (the scenario and the target profile say everything)."""
 import logging
+import os
 import time
 import uuid
 
 import gevent
-import redis
 
-from .errors import TargetUnreachable
+from . import verify
+from .catchup import CatchUp, CatchUpWatch, DrainWatch
+from .datastores import Datastores, ReadFailed
+from .errors import ChaosError, TargetUnreachable
 from .faults import build_faults
+from .history import worker_tag
+from .history_store import HistoryStore
+from .history_view import HistoryView
 from .http_json import http_json
-from .history import HistoryCollector
-from .invariants import INVARIANTS
-from .invariants.sets import acked_keys, analyse
+from .invariants import UNKNOWN, VALID
 from .journal import Journal
-from .observe import Observer
+from .reads import ReadContext
 from .report import render_table, write_report
 from .schedule import Scheduler
+from .setup_steps import SetupFailed
+from .stack import registry
+from .templates import render
 
 log = logging.getLogger("locust_chaos.controller")
 FLUSH_TIMEOUT_S = 30.0
 
 
-def preflight(target, journal: Journal) -> None:
-    """The target answers and no fault from an earlier crashed run is still applied."""
+def preflight(profile, journal: Journal, faults=()) -> None:
+    """Leftovers of crashed runs healed, the target ready and every fault applicable — before any load."""
+    for line in registry.reclaim_orphans():
+        log.info("preflight: %s", line)
     for line in journal.heal_pending():
         log.info("preflight: %s", line)
-    status, body = http_json("GET", f"{target.host}/ready")
-    if status != 200:
-        problems = body.get("problems") if isinstance(body, dict) else None
-        raise TargetUnreachable(f"{target.host}/ready answered {status}" + (f": {problems}" if problems else ""))
+    if profile.ready is not None:
+        url = profile.control_host + profile.ready.path
+        try:
+            status, body = http_json(profile.ready.method, url)
+        except TargetUnreachable as err:
+            raise TargetUnreachable(f"{profile.source}: ready check {profile.ready.method} {url}: {err}") from None
+        if status != profile.ready.expect:
+            problems = body.get("problems") if isinstance(body, dict) else None
+            raise TargetUnreachable(f"{profile.source}: ready check {profile.ready.method} {url} answered {status}, "
+                                    f"not {profile.ready.expect}" + (f": {problems}" if problems else ""))
+    for fault in faults:
+        fault.preflight()
 
 
 class RunController:
-    def __init__(self, scenario, target, journal: Journal, report_dir: str, seed: int | None):
+    def __init__(self, scenario, profile, journal: Journal, report_dir: str, seed: int | None):
         self.scenario = scenario
-        self.target = target
+        self.profile = profile
         self.journal = journal
         self.report_dir = report_dir
         self.seed = seed
-        self.faults = build_faults(scenario.faults, target)
+        self.faults = build_faults(scenario.faults, profile)
         self.run_id = uuid.uuid4().hex[:8]
-        self.product_id = f"{scenario.sale.product_id}-{self.run_id}"
-        self.observer = Observer(target, self.product_id)
-        self.collector = HistoryCollector()
-        self.scheduler = Scheduler(self.faults, journal, target.source)
-        self.scheduler.before_heal = self._backlog_before_heal
-        self.scheduler.on_heal = self._watch_backlog
-        self.watchers: list = []
-        self.sources: set[str] = set()
+        self.values = {"run_id": self.run_id,
+                       **{k: render(v, {"run_id": self.run_id}) for k, v in scenario.values.items()}}
+        self.datastores = Datastores(profile.datastores)
+        self.ctx = ReadContext(self.datastores, self.values, profile.control_host)
+        self.store = HistoryStore()
+        self.scheduler = Scheduler(self.faults, journal, profile.source)
+        # Watchers poll from their own greenlets: each gets its own connections.
+        self.drain = DrainWatch(profile, self._own_context())
+        self.scheduler.before_heal = self.drain.before_heal
+        self.scheduler.on_heal = self.drain.after_heal
+        self.catch_up_watch: CatchUpWatch | None = None
+        self.sources: set[str] = set()   # load generators that took part (node ids)
+        self.lost: dict[str, dict] = {}  # node id -> {tag, ops_reported}
         self.load_ended_at: float | None = None
         self.verdict: dict | None = None
         self.aborted = False
 
+    def _own_context(self) -> ReadContext:
+        return ReadContext(Datastores(self.profile.datastores), self.values, self.profile.control_host)
+
+    # --- start ---------------------------------------------------------------------------------------
+    def start(self) -> None:
+        for i, step in enumerate(self.profile.setup):
+            try:
+                saved = step.run(self.ctx)
+            except SetupFailed as err:
+                raise TargetUnreachable(f"{step.source}: setup.{i} ({step.describe()}) failed: {err}") from None
+            self.values.update(saved)
+        self.scheduler.start()
+        log.info("chaos run %s: %s on %s, %d fault(s) scheduled; values %s", self.run_id, self.scenario.name,
+                 self.profile.host, len(self.faults),
+                 ", ".join(f"{k}={v}" for k, v in self.values.items()))
+
     def run_config(self) -> dict:
         """What every load generator needs to know about this run."""
-        load = self.scenario.load
-        return {"run_id": self.run_id, "product_id": self.product_id, "wait": list(load.wait),
-                "retry_share": load.retry_share, "seed": self.seed}
+        return {"run_id": self.run_id, "values": self.values, "load": self.scenario.load.to_dict(),
+                "seed": self.seed}
 
-    def start(self) -> None:
-        status, body = http_json("POST", f"{self.target.host}/sale",
-                                 {"product_id": self.product_id, "quantity": self.scenario.sale.quantity})
-        if status != 201:
-            raise TargetUnreachable(f"{self.target.host}/sale answered {status}: {body}")
-        self.scheduler.start()
-        log.info("chaos run %s: %s, product %s, %d fault(s) scheduled", self.run_id, self.scenario.name,
-                 self.product_id, len(self.faults))
+    # --- during and after the load -------------------------------------------------------------------
+    def watch_workers(self, clients_state) -> None:
+        """Marks load generators that went missing (Locust's heartbeat) as lost, at once."""
+        for node in self.sources:
+            if node not in self.lost and clients_state(node) in (None, "missing"):
+                self.lost[node] = {"tag": worker_tag(node), "ops_reported": self.store.received.get(node, 0)}
+                log.error("load generator %s lost (its last report had %d operations)", node,
+                          self.lost[node]["ops_reported"])
 
-    def _backlog_before_heal(self, rec) -> None:
-        """The consumer's backlog the moment before a heal (a restarted consumer drains it within ms)."""
-        try:
-            lag, pending = self.observer.stream_backlog()
-            rec.facts["backlog_at_heal"] = lag + pending
-        except redis.RedisError:
-            pass  # Redis may be what is being healed: the drain watch still reports
+    def load_ended(self) -> None:
+        if self.load_ended_at is None:
+            self.load_ended_at = time.time()
+            self.catch_up_watch = CatchUpWatch(self.profile, self._own_context(), self.load_ended_at).start()
 
-    def _watch_backlog(self, rec) -> None:
-        """After a heal: how long the backlog took to drain (seed 001's "backlog processed in ~10s")."""
-        self.watchers.append(gevent.spawn(self._measure_backlog, rec))
-
-    def _measure_backlog(self, rec, poll: float = 0.05, limit_s: float = 120.0) -> None:
-        deadline = time.monotonic() + limit_s
-        while time.monotonic() < deadline:
-            try:
-                lag, pending = self.observer.stream_backlog()
-            except redis.RedisError:  # Redis may itself be the thing that was just healed: try again
-                gevent.sleep(poll)
-                continue
-            if lag == 0 and pending == 0:
-                rec.facts["backlog_drained_s"] = round(time.time() - rec.healed_at, 3)
-                return
-            gevent.sleep(poll)
-
-    def wait_for_history(self, timeout: float = FLUSH_TIMEOUT_S) -> list[str]:
-        """Flush barrier: every worker that took part sent its final batch. Returns the missing ones."""
+    def wait_for_history(self, clients_state=None, timeout: float = FLUSH_TIMEOUT_S) -> list[str]:
+        """Flush barrier: every load generator that took part sent its final batch, or is known lost.
+        Returns those whose history is incomplete."""
         deadline = time.monotonic() + timeout
-        while not self.collector.complete(self.sources) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            if clients_state is not None:
+                self.watch_workers(clients_state)
+            if not self.store.missing(self.sources - set(self.lost)):
+                break
             gevent.sleep(0.05)
-        return self.collector.missing(self.sources)
+        return self.store.missing(self.sources)
 
     def heal_all(self) -> None:
         self.scheduler.heal_all()
 
-    def finish(self, worker_count: int, missing: list[str]) -> dict:
-        """Heals, waits for catch-up, observes the SUT, decides the invariants, writes the report."""
-        self.load_ended_at = self.load_ended_at or time.time()
+    # --- verification --------------------------------------------------------------------------------
+    def finish(self, missing: list[str]) -> dict:
+        """Heals, waits for catch-up, reads, decides the invariants, writes the report. Always writes a
+        verdict (partial if verification cannot finish) and the history."""
+        self.load_ended()
         self.heal_all()
-        ops = self.collector.ops
-        acked = acked_keys(ops)
-        since = max(self.load_ended_at, self.scheduler.last_heal() or 0.0)
-        bound = self.scenario.invariants.get("catch_up", {}).get("max", 30.0)
-        log.info("verifying: waiting for the consumer to catch up (bound %.0fs)", bound)
-        state = self.observer.observe(acked, since, bound)
-        # Stop our own drain-watch greenlets: a backlog not drained by now is what catch_up reports.
-        gevent.killall(self.watchers, block=True)
-        analysis = analyse(ops, state.persisted_keys)
-        results = [INVARIANTS[name].check(analysis, state, params)
-                   for name, params in self.scenario.invariants.items()]
-        faults = self.scheduler.report()
-        harness_problems = ([f"no final history from {', '.join(missing)}"] if missing else []) + \
-            [f"fault {f['name']}: {f['error']}" for f in faults if f["error"]] + \
-            [f"fault {f['name']} never fired: the load ended before its start at +{f['at_s']:g}s"
-             for f in faults if f["injected_at"] is None and not f["error"]]
-        passed = all(r.passed for r in results) and not harness_problems
-        verdict = {
-            "scenario": self.scenario.name, "run_id": self.run_id, "product_id": self.product_id,
-            "passed": passed,
-            "invariants": [r.to_dict() for r in results],
-            "history": analysis.counts(),
-            "faults": faults,
-            "catch_up_s": round(state.catch_up_s, 3) if state.catch_up_s is not None else None,
-            "workers": worker_count,
-            "history_complete": not missing,
-            "harness_problems": harness_problems,
-            "missing_history_from": missing,
-            "stock": {"initial": state.initial_stock, "redis_left": state.redis_stock,
-                      "persisted": state.persisted_count},
-            "started_at": self.scheduler.t0_wall, "load_ended_at": self.load_ended_at,
-            "report_dir": self.report_dir,
-        }
-        evidence = {r.name: r.evidence for r in results}
-        write_report(self.report_dir, verdict, evidence, ops)
-        self.verdict = verdict
-        print("\n" + render_table(verdict) + "\n", flush=True)
-        for problem in harness_problems:
+        for node in missing:
+            self.lost.setdefault(node, {"tag": worker_tag(node), "ops_reported": self.store.received.get(node, 0)})
+        history = HistoryView(self.store, self.values, lost_tags={v["tag"] for v in self.lost.values()},
+                              known_tags={worker_tag(s) for s in self.sources} | {"local"})
+        results, reads, seen, problems = [], None, None, []
+        try:
+            seen, reuse = verify.wait_for_catch_up(self.scenario, self.profile, self.ctx, history,
+                                                   self.catch_up_watch)
+            self.drain.stop()
+            faults = self.scheduler.report()
+            seen.faults = [{"name": f["name"], "backlog_at_heal": f.get("facts", {}).get("backlog_at_heal"),
+                            "drained_s": f.get("facts", {}).get("backlog_drained_s")} for f in faults]
+            reads = verify.make_reads(self.profile, self.ctx, verify.needed_reads(self.scenario), reuse)
+            reads.observations["catch_up"] = seen
+            results = verify.decide(self.scenario, history, reads)
+        except (ChaosError, ReadFailed) as err:
+            problems.append(f"verification could not finish: {err}")
+        finally:
+            self.datastores.close()
+        problems = self._harness_problems(history) + problems
+        self.verdict = self._verdict(history, results, reads, seen, problems)
+        write_report(self.report_dir, self.verdict, {r.name: r.evidence for r in results}, self.store)
+        print("\n" + render_table(self.verdict) + "\n", flush=True)
+        for problem in problems:
             log.error("the run did not go as planned: %s; the verdict cannot pass", problem)
-        return verdict
+        return self.verdict
+
+    def write_partial(self, why: str) -> None:
+        """Verification never ran (interrupted, crashed): the history and what is known still go to disk."""
+        history = HistoryView(self.store, self.values)
+        self.verdict = self._verdict(history, [], None, None, [why], partial=True)
+        write_report(self.report_dir, self.verdict, {}, self.store)
+
+    def _harness_problems(self, history: HistoryView) -> list[str]:
+        problems = []
+        if self.lost and not self.scenario.allow_worker_loss:
+            problems += [f"load generator {node} was lost mid-run (it had reported {v['ops_reported']} operations)"
+                         for node, v in sorted(self.lost.items())]
+        for f in self.scheduler.report():
+            if f["error"]:
+                problems.append(f"fault {f['name']}: {f['error']}")
+            elif f["injected_at"] is None:
+                problems.append(f"fault {f['name']} never fired: the load ended before its start at +{f['at_s']:g}s")
+        acked = history.acked_count()
+        if acked < self.scenario.min_acked:
+            problems.append("nothing was acknowledged" if acked == 0 else
+                            f"only {acked} operations were acknowledged, fewer than min_acked "
+                            f"{self.scenario.min_acked}")
+        return problems
+
+    def _verdict(self, history, results, reads, seen: CatchUp | None, problems: list[str],
+                 partial: bool = False) -> dict:
+        status = verify.overall(results, problems)
+        complete = [s for s in self.sources if s not in self.lost]
+        return {
+            "scenario": self.scenario.name, "system": self.profile.system, "target": self.profile.source,
+            "host": self.profile.host, "run_id": self.run_id, "values": self.values, "seed": self.seed,
+            "status": status, "passed": status == VALID and not partial,
+            "invariants": [r.to_dict() for r in results],
+            "history": verify.history_counts(history, reads) if reads is not None else {"ops": history.n},
+            "faults": self.scheduler.report(),
+            "catch_up_s": round(seen.seconds, 3) if seen is not None and seen.seconds is not None else None,
+            "workers": len(complete), "history_complete": not self.lost,
+            "lost_workers": [{"node": n, **v} for n, v in sorted(self.lost.items())],
+            "missing_history_from": sorted(self.lost),
+            "reads_failed": reads.failures() if reads is not None else {},
+            "harness_problems": problems, "partial": partial,
+            "started_at": self.scheduler.t0_wall, "load_ended_at": self.load_ended_at,
+            "report_dir": os.path.abspath(self.report_dir),
+        }
 
     def exit_code(self) -> int:
         if self.verdict is None or self.verdict["harness_problems"]:
             return 3
-        return 0 if self.verdict["passed"] else 1
+        return {VALID: 0, UNKNOWN: 3}.get(self.verdict["status"], 1)

@@ -1,11 +1,13 @@
-"""Crash-safe record of applied faults: intent is written (and fsynced) before a fault is applied,
-and a heal record after it is undone. Whatever has no heal record is healed by `locust-chaos heal`
-or the next run's preflight."""
+"""Crash-safe record of applied faults: intent is written (and fsynced) before a fault is applied, and a heal
+record after it is undone. Whatever has no heal record is healed by `locust-chaos heal` or the next run's
+preflight — unless the process that applied it still runs (that run heals its own faults)."""
 import json
 import logging
 import os
 import time
 import uuid
+
+from . import procs
 
 log = logging.getLogger("locust_chaos.journal")
 
@@ -23,48 +25,73 @@ class Journal:
 
     def intent(self, action: str, name: str, target_source: str, heal: dict) -> str:
         entry_id = uuid.uuid4().hex[:12]
+        pid = os.getpid()
         self._append({"op": "intent", "id": entry_id, "action": action, "name": name, "target": target_source,
-                      "heal": heal, "ts": time.time()})
+                      "heal": heal, "ts": time.time(), "owner_pid": pid, "owner_started": procs.start_time(pid)})
         return entry_id
 
     def healed(self, entry_id: str, note: str = "healed") -> None:
         self._append({"op": note, "id": entry_id, "ts": time.time()})
 
     def pending(self) -> list[dict]:
-        if not os.path.exists(self.path):
+        try:
+            with open(self.path) as f:
+                lines = f.readlines()
+        except FileNotFoundError:
             return []
         open_entries: dict[str, dict] = {}
-        with open(self.path) as f:
-            for line in f:
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a torn last line from a crash mid-write
-                if entry.get("op") == "intent":
-                    open_entries[entry["id"]] = entry
-                else:
-                    open_entries.pop(entry.get("id"), None)
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a torn last line from a crash mid-write
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                continue
+            if entry.get("op") == "intent":
+                open_entries[entry["id"]] = entry
+            else:
+                open_entries.pop(entry["id"], None)
         return list(open_entries.values())
 
     def heal_pending(self, progress=log.info) -> list[str]:
-        """Heals every fault left applied. A fault whose target profile is gone (its embedded
-        stack was torn down) has nothing left to heal and is closed as moot."""
+        """Heals every fault left applied by a process that is gone. A fault whose target is gone (its
+        embedded stack was torn down) has nothing left to heal and is closed as moot. A heal that fails
+        stays in the journal and is reported; nothing here raises."""
         from .faults import FAULT_ACTIONS
-        from .targets import load_target
         done = []
         for entry in self.pending():
-            label = f"{entry['name']} ({entry['action']})"
-            target = entry.get("target")
-            if target and (not os.path.exists(target) or load_target(target).gone()):
+            label = f"{entry.get('name')} ({entry.get('action')})"
+            if _target_gone(entry.get("target")):
                 self.healed(entry["id"], "moot")
-                done.append(f"{label}: target {target} is gone, nothing to heal")
+                done.append(f"{label}: target {entry.get('target')} is gone, nothing to heal")
                 continue
-            cls = FAULT_ACTIONS.get(entry["action"])
+            if entry.get("owner_pid") != os.getpid() and procs.same_process(entry.get("owner_pid"),
+                                                                          entry.get("owner_started")):
+                done.append(f"{label}: left alone, its run (pid {entry['owner_pid']}) is still going")
+                continue
+            cls = FAULT_ACTIONS.get(entry.get("action"))
             if cls is None:
                 done.append(f"{label}: unknown action, left in the journal")
                 continue
-            cls.heal_from_record(entry["heal"])
+            try:
+                cls.heal_from_record(entry.get("heal") or {})
+            except Exception as err:  # one heal failing must not stop the others
+                done.append(f"{label}: heal failed, left in the journal: {err}")
+                continue
             self.healed(entry["id"])
             done.append(f"{label}: healed")
             progress(f"journal: healed leftover fault {label}")
         return done
+
+
+def _target_gone(path: str | None) -> bool:
+    from .errors import ChaosError
+    from .profile import load_profile
+    if not path:
+        return False
+    if not os.path.exists(path):
+        return True
+    try:
+        return load_profile(path).gone()
+    except ChaosError:
+        return False

@@ -1,99 +1,163 @@
 """The Locust plugin: the only module that knows Locust events and messages.
 
-Master or local runner: validates the scenario and target at init, drives the run controller from
-test_start to test_stop. Workers: record history, ship it in batches, and on `chaos_halt` stop their
-users and send a final batch (the flush barrier), because the headless master stops listening 0.5 s
-after quit and fires its own test_stop while workers still run.
+Master or local runner: validates scenario and target at init, runs the controller from test_start to
+test_stop. Workers: record history, ship it in batches, and on `chaos_halt` stop their users and send a final
+batch with their total (the flush barrier: the headless master stops listening 0.5 s after quit and fires its
+own test_stop while workers still run). Every listener is guarded: an unexpected exception heals, prints one
+line pointing at error.log and ends with exit code 3, never a traceback.
 """
 import atexit
+import functools
 import logging
 import os
 import random
 import sys
-import time
 
 import gevent
 from locust import events
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
+from . import guard, locust_options, run
 from .controller import RunController, preflight
-from .errors import ChaosError
+from .errors import ChaosError, ScenarioError
 from .faults import build_faults
-from .history import recorder
+from .fit import check_fit
+from .history import recorder, worker_tag
 from .journal import Journal
+from .profile import default_profile_path, load_profile, state_dir
 from .report.files import default_report_dir
-from .scenario import load_scenario, preset_names
-from .targets import default_target_path, load_target, state_dir
+from .scenario import load_plugins, load_scenario, preset_names
 
 log = logging.getLogger("locust_chaos")
 SHIP_INTERVAL_S = 0.5
 MSG_RUN, MSG_HISTORY, MSG_HALT = "chaos_run", "chaos_history", "chaos_halt"
-DEFAULT_SCENARIO = "flash-sale"
 
 
 class _State:
-    controller = None
-    scenario = None
-    target = None
-    journal = None
+    controller: RunController | None = None
+    profile = None
+    journal: Journal | None = None
     shipper = None
+    watcher = None
 
 
 state = _State()
 
 
-def fail_fast(err: ChaosError) -> None:
-    """One clear line and the error's exit code; never a traceback."""
-    print(f"locust-chaos: error: {err}", file=sys.stderr, flush=True)
-    sys.exit(err.exit_code)
+def _error_dir() -> str:
+    ctl = state.controller
+    return ctl.report_dir if ctl is not None else state_dir()
+
+
+def _heal_everything() -> None:
+    if state.controller is not None:
+        state.controller.heal_all()
+
+
+def guarded(listener):
+    """Unexpected exceptions in a listener: heal, one line, exit 3 (Locust would log a traceback)."""
+    @functools.wraps(listener)
+    def wrapper(*args, **kwargs):
+        try:
+            return listener(*args, **kwargs)
+        except ChaosError as err:
+            _stop_with(kwargs.get("environment"), err.exit_code, f"locust-chaos: error: {err}")
+        except Exception as err:
+            code = guard.report(err, _error_dir(), _heal_everything)
+            _stop_with(kwargs.get("environment"), code, None)
+    return wrapper
+
+
+def _stop_with(environment, code: int, line: str | None) -> None:
+    if line:
+        print(line, file=sys.stderr, flush=True)
+    runner = getattr(environment, "runner", None)
+    if environment is None or runner is None or isinstance(runner, WorkerRunner):
+        if environment is None or runner is None:
+            sys.exit(code)  # at init: nothing has started yet
+        return
+    environment.process_exit_code = code
+    if state.controller is not None:
+        state.controller.aborted = True
+    gevent.spawn(runner.quit)
 
 
 @events.init_command_line_parser.add_listener
 def _add_arguments(parser):
-    parser.add_argument("--scenario", choices=preset_names(), default=DEFAULT_SCENARIO,
-                       help="chaos scenario preset to run (scenarios/NAME.yaml)")
-    parser.add_argument("--chaos-scenario-file", default="", include_in_web_ui=False,
-                       help="path to a scenario file (overrides --scenario)")
-    parser.add_argument("--chaos-target", default="", include_in_web_ui=False,
-                       help="target profile (JSON/YAML); default: the one `locust-chaos stack up` wrote")
-    parser.add_argument("--chaos-report-dir", default="", include_in_web_ui=False,
-                       help="report directory (default reports/chaos/<scenario>-<UTC time>)")
-    parser.add_argument("--chaos-seed", type=int, default=None, include_in_web_ui=False,
-                       help="seed for the users' random choices")
+    for flag, spec in locust_options.options(preset_names()):
+        parser.add_argument(flag, **spec)
 
 
 def _is_controller(runner) -> bool:
-    return not isinstance(runner, WorkerRunner)
+    return runner is not None and not isinstance(runner, WorkerRunner)
 
 
 def _scenario_ref(options) -> str:
-    return options.chaos_scenario_file or options.scenario
+    ref = options.chaos_scenario_file or options.scenario
+    if not ref:
+        raise ScenarioError(f"no scenario: pass --scenario NAME (presets: {', '.join(preset_names())}) or "
+                            f"--chaos-scenario-file FILE")
+    return ref
+
+
+def _load_checked(environment):
+    """The scenario, checked against the target and the locustfile's user classes."""
+    options = environment.parsed_options
+    scenario = load_scenario(_scenario_ref(options))
+    check_fit(scenario, state.profile)
+    if getattr(options, "run_time", None):
+        scenario.check_timeline(options.run_time)
+    _select_user_classes(environment, scenario)
+    return scenario
+
+
+def _select_user_classes(environment, scenario) -> None:
+    wanted = scenario.load.user_classes
+    available = environment.available_user_classes or {u.__name__: u for u in environment.user_classes}
+    if not wanted:
+        return
+    unknown = [n for n in wanted if n not in available]
+    if unknown:
+        raise ScenarioError(f"{scenario.where('load', 'user_classes')}: load.user_classes: {unknown[0]!r} is not a "
+                            f"user class of the locustfile (it has: {', '.join(sorted(available)) or 'none'})")
+    environment.user_classes[:] = [available[n] for n in wanted]
 
 
 @events.init.add_listener
 def _on_init(environment, runner, **_):
+    try:
+        _init(environment, runner)
+    except ChaosError as err:
+        print(f"locust-chaos: error: {err}", file=sys.stderr, flush=True)
+        sys.exit(err.exit_code)
+    except Exception as err:
+        sys.exit(guard.report(err, state_dir(), None))
+
+
+def _init(environment, runner) -> None:
     if isinstance(runner, WorkerRunner):
-        runner.register_message(MSG_RUN, _worker_on_run, concurrent=True)
-        runner.register_message(MSG_HALT, _worker_on_halt, concurrent=True)
+        recorder.tag = worker_tag(runner.client_id)
+        runner.register_message(MSG_RUN, guarded(_worker_on_run), concurrent=True)
+        runner.register_message(MSG_HALT, guarded(_worker_on_halt), concurrent=True)
         return
     if runner is None:
         return
     if isinstance(runner, MasterRunner):
-        runner.register_message(MSG_HISTORY, _master_on_history)
+        runner.register_message(MSG_HISTORY, guarded(_master_on_history))
     options = environment.parsed_options
-    try:
-        state.target = load_target(options.chaos_target or default_target_path())
-        state.journal = Journal(os.path.join(state_dir(), "journal.jsonl"))
-        state.scenario = load_scenario(_scenario_ref(options))
-        _apply_load_defaults(options, state.scenario.load)
+    load_plugins(options.chaos_plugin, "--chaos-plugin")
+    state.profile = load_profile(options.chaos_target or default_profile_path())
+    state.journal = Journal(os.path.join(state_dir(), "journal.jsonl"))
+    faults = []
+    if options.chaos_scenario_file or options.scenario or options.headless:
+        scenario = _load_checked(environment)
+        _apply_load_defaults(options, scenario.load)
         if getattr(options, "run_time", None):
-            state.scenario.check_timeline(options.run_time)
-        build_faults(state.scenario.faults, state.target)  # every fault names something the target has
-        preflight(state.target, state.journal)
-    except ChaosError as err:
-        fail_fast(err)
+            scenario.check_timeline(options.run_time)
+        faults = build_faults(scenario.faults, state.profile)
+    preflight(state.profile, state.journal, faults)
     if not environment.host:
-        environment.host = state.target.host
+        environment.host = state.profile.host
     atexit.register(_heal_on_exit)
 
 
@@ -104,48 +168,61 @@ def _apply_load_defaults(options, load) -> None:
     if getattr(options, "spawn_rate", None) is None:
         options.spawn_rate = load.spawn_rate
     if getattr(options, "headless", False) and not getattr(options, "run_time", None):
-        options.run_time = int(load.run_time)
+        options.run_time = max(1, round(load.run_time))
 
 
-# --- master / local runner -------------------------------------------------------------------------
+# --- master / local runner -------------------------------------------------------------------------------
 @events.test_start.add_listener
+@guarded
 def _on_test_start(environment, **_):
     runner = environment.runner
     if not _is_controller(runner):
         return
     options = environment.parsed_options
-    try:
-        scenario = load_scenario(_scenario_ref(options))  # the web UI may have picked another preset
-        if getattr(options, "run_time", None):
-            scenario.check_timeline(options.run_time)
-        report_dir = options.chaos_report_dir or default_report_dir(scenario.name)
-        ctl = RunController(scenario, state.target, state.journal, report_dir, options.chaos_seed)
-        ctl.start()
-    except ChaosError as err:
-        log.error("locust-chaos: %s", err)
-        environment.process_exit_code = err.exit_code
-        gevent.spawn(runner.quit)
-        return
+    scenario = _load_checked(environment)  # the web UI may have picked another preset
+    report_dir = options.chaos_report_dir or default_report_dir(scenario.name)
+    ctl = RunController(scenario, state.profile, state.journal, report_dir, options.chaos_seed)
     state.controller = ctl
+    ctl.start()
     config = ctl.run_config()
     if isinstance(runner, MasterRunner):
         ctl.sources = {c.id for c in runner.clients.all}
         runner.send_message(MSG_RUN, config)  # sent before the spawn messages, so users start configured
+        state.watcher = gevent.spawn(_watch_workers, runner, ctl)
     else:
-        _apply_run_config(environment, config, worker_index=0)
+        ctl.sources = {"local"}
+        _apply_run_config(config, worker_index=0)
+        state.shipper = gevent.spawn(_ship_loop, lambda batch: ctl.store.add("local", batch))
+
+
+def _clients_state(runner):
+    def state_of(node):
+        client = runner.clients.get(node)
+        if client is None:
+            return None
+        return "missing" if client.state == STATE_MISSING else client.state
+    return state_of
+
+
+def _watch_workers(runner, ctl) -> None:
+    while ctl.verdict is None:
+        ctl.watch_workers(_clients_state(runner))
+        gevent.sleep(0.5)
 
 
 @events.test_stopping.add_listener
+@guarded
 def _on_test_stopping(environment, **_):
     ctl = state.controller
     if ctl is None or not _is_controller(environment.runner) or ctl.aborted:
         return
-    ctl.load_ended_at = time.time()
+    ctl.load_ended()
     if isinstance(environment.runner, MasterRunner):
         environment.runner.send_message(MSG_HALT, {"run_id": ctl.run_id})
 
 
 @events.test_stop.add_listener
+@guarded
 def _on_test_stop(environment, **_):
     ctl = state.controller
     runner = environment.runner
@@ -157,42 +234,45 @@ def _on_test_stop(environment, **_):
     if environment.parsed_options and environment.parsed_options.headless:
         _verify(environment, ctl)  # block: the process exits right after
     else:
-        gevent.spawn(_verify, environment, ctl)  # keep the web UI responsive
+        gevent.spawn(guarded(_verify), environment=environment, ctl=ctl)  # keep the web UI responsive
 
 
 def _verify(environment, ctl) -> None:
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        missing = ctl.wait_for_history(_clients_state(runner))
+    else:
+        if state.shipper is not None:
+            state.shipper.kill(block=True)
+            state.shipper = None
+        ctl.store.add("local", recorder.take_all(), recorder.total_shipped)
+        missing = []
     try:
-        if isinstance(environment.runner, MasterRunner):
-            missing = ctl.wait_for_history()
-            workers = len(ctl.collector.received)
-        else:
-            ctl.collector.add("local", recorder.take_all(), final_total=None)
-            missing, workers = [], 0
-        ctl.finish(workers, missing)
-        environment.process_exit_code = ctl.exit_code()
-    except ChaosError as err:
-        ctl.heal_all()
-        log.error("locust-chaos: verification could not run: %s", err)
-        environment.process_exit_code = err.exit_code
-    except Exception:
-        ctl.heal_all()
-        log.exception("locust-chaos: verification failed")
-        environment.process_exit_code = 3
+        ctl.finish(missing)
+    except BaseException:
+        if ctl.verdict is None:
+            ctl.write_partial("verification was interrupted")
+        raise
+    environment.process_exit_code = ctl.exit_code()
 
 
 @events.quitting.add_listener
+@guarded
 def _on_quitting(environment, **_):
     ctl = state.controller
     if ctl is not None and ctl.verdict is None and _is_controller(environment.runner):
         ctl.aborted = True
         ctl.heal_all()
+        ctl.write_partial("the run was interrupted before its verdict")
         log.warning("locust-chaos: run interrupted before its verdict; every fault healed")
         environment.process_exit_code = 3
 
 
 def _heal_on_exit() -> None:
-    if state.controller is not None:
-        state.controller.heal_all()
+    try:
+        _heal_everything()
+    except Exception as err:
+        guard.record(err, _error_dir())
 
 
 def _master_on_history(environment, msg, **_):
@@ -200,12 +280,12 @@ def _master_on_history(environment, msg, **_):
     if ctl is None or msg.data.get("run_id") != ctl.run_id:
         return
     ctl.sources.add(msg.node_id)
-    ctl.collector.add(msg.node_id, msg.data["ops"], msg.data.get("final_total"))
+    ctl.store.add(msg.node_id, msg.data.get("batch"), msg.data.get("final_total"))
 
 
-# --- workers -----------------------------------------------------------------------------------------
-def _apply_run_config(environment, config: dict, worker_index: int) -> None:
-    environment.chaos_run = config
+# --- workers ---------------------------------------------------------------------------------------------
+def _apply_run_config(config: dict, worker_index: int) -> None:
+    run.configure(config)
     recorder.reset(config["run_id"])
     seed = config.get("seed")
     random.seed(None if seed is None else seed * 1000 + worker_index)
@@ -213,18 +293,20 @@ def _apply_run_config(environment, config: dict, worker_index: int) -> None:
 
 def _worker_on_run(environment, msg, **_):
     runner = environment.runner
-    _apply_run_config(environment, msg.data, getattr(runner, "worker_index", 0))
+    _apply_run_config(msg.data, getattr(runner, "worker_index", 0))
     if state.shipper is not None:
         state.shipper.kill(block=False)
-    state.shipper = gevent.spawn(_ship_loop, runner, msg.data["run_id"])
+    run_id = msg.data["run_id"]
+    state.shipper = gevent.spawn(_ship_loop, lambda batch: runner.send_message(
+        MSG_HISTORY, {"run_id": run_id, "batch": batch}))
 
 
-def _ship_loop(runner, run_id: str) -> None:
+def _ship_loop(send) -> None:
     while True:
         gevent.sleep(SHIP_INTERVAL_S)
         batch = recorder.take_completed()
         if batch:
-            runner.send_message(MSG_HISTORY, {"run_id": run_id, "ops": batch})
+            send(batch)
 
 
 def _worker_on_halt(environment, msg, **_):
@@ -234,6 +316,5 @@ def _worker_on_halt(environment, msg, **_):
         state.shipper.kill(block=True)
         state.shipper = None
     runner.stop()
-    batch = recorder.take_all()
-    runner.send_message(MSG_HISTORY, {"run_id": msg.data["run_id"], "ops": batch,
+    runner.send_message(MSG_HISTORY, {"run_id": msg.data["run_id"], "batch": recorder.take_all(),
                                       "final_total": recorder.total_shipped})

@@ -30,14 +30,20 @@ def become_subreaper() -> None:
 
 
 def _child_setup(die_with_parent: bool, user: str | None):
+    parent = os.getpid()
+
     def setup():
         os.setsid()
-        if die_with_parent:
-            _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if user:
             entry = pwd.getpwnam(user)
             os.setgid(entry.pw_gid)
             os.setuid(entry.pw_uid)
+        if die_with_parent:
+            # After the user switch: changing credentials clears the parent-death signal, which is how
+            # PostgreSQL's postmaster used to outlive a SIGKILLed owner.
+            _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:  # the parent died before the signal was armed
+                os._exit(1)
     return setup
 
 
@@ -64,6 +70,31 @@ def read_pidfile(path: str) -> int | None:
         return int(first) if first else None
     except (OSError, ValueError):
         return None
+
+
+def start_time(pid: int | None) -> int | None:
+    """The process's start time in clock ticks since boot: with the pid, it names one process for good
+    (a pid alone may be reused by another process later)."""
+    if not pid:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def same_process(pid: int | None, started: int | None) -> bool:
+    """True while pid runs and is the very process that started at `started`."""
+    return bool(pid) and is_running(pid) and (started is None or start_time(pid) == started)
+
+
+def cmdline(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return [a.decode(errors="replace") for a in f.read().split(b"\0")[:-1]]
+    except OSError:
+        return []
 
 
 def is_running(pid: int | None) -> bool:
@@ -104,11 +135,11 @@ def wait_gone(pid: int, timeout: float) -> bool:
     return False
 
 
-def stop_pid(pid: int | None, grace: float = 5.0) -> None:
-    """SIGTERM, then SIGKILL after grace seconds; waits until the pid is gone."""
+def stop_pid(pid: int | None, grace: float = 5.0, first: str = "SIGTERM") -> None:
+    """`first` (SIGTERM), then SIGKILL after grace seconds; waits until the pid is gone."""
     if not pid or not is_running(pid):
         return
-    signal_pid(pid, signal.SIGTERM)
+    signal_pid(pid, getattr(signal, first))
     if not wait_gone(pid, grace):
         signal_pid(pid, signal.SIGKILL)
         wait_gone(pid, 5.0)

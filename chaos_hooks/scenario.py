@@ -1,14 +1,38 @@
-"""Scenario model: load, sale, faults and invariants; presets by name; validation with file:line messages."""
+"""Scenarios: load, run values, faults on a timeline and the invariants to decide; presets by name.
+
+    name: worker-crash
+    description: ...
+    system: inventory                     # reference system started when no --target is given
+    plugins: [mypkg.chaos]             # modules that register invariants, faults or read kinds
+    load: {users: 50, spawn_rate: 50, run_time: 30s, user_classes: [OrderUser], wait: [1, 5],
+           retry_share: 0.2, double_submit_share: 0.1}
+    values: {product: "iphone-15-{run_id}", stock: 100}   # reach setup, reads and every user
+    faults:
+      - {name: kill-worker, action: process.kill, target: worker, at: 5s, heal_after: 10s}
+    invariants: {no_data_loss: {}, no_oversell: {initial: stock}, catch_up: {max: 30s}}
+    min_acked: 1                       # fewer acknowledged operations: undecided, never a pass
+    allow_worker_loss: false           # a load generator lost mid-run is a harness problem (exit 3)
+
+Every mistake is one ScenarioError naming file, line and field (exit 2).
+"""
+import importlib
 import os
+import re
 from dataclasses import dataclass, field
 
-import yaml
-
-from .durations import parse_duration
+from .durations import format_duration
 from .errors import ScenarioError
-from .yaml_lines import Located, load_located
+from .fields import Fields
+from .safe_yaml import load_file
+from .templates import TemplateError, names_in
 
-PRESET_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scenarios")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PRESET_DIR = os.path.join(ROOT, "scenarios")
+TOP_FIELDS = {"name", "description", "system", "plugins", "load", "values", "faults", "invariants", "min_acked",
+              "allow_worker_loss"}
+LOAD_FIELDS = {"users", "spawn_rate", "run_time", "user_classes", "wait", "retry_share", "double_submit_share"}
+RUN_VALUES = ("run_id",)  # values every run has besides the scenario's own and what setup saves
+_VALUE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass
@@ -16,15 +40,15 @@ class LoadSpec:
     users: int = 10
     spawn_rate: float = 10.0
     run_time: float = 60.0
-    user_classes: list[str] = field(default_factory=lambda: ["OrderUser"])
+    user_classes: list[str] = field(default_factory=list)
     wait: tuple[float, float] = (1.0, 1.0)
-    retry_share: float = 0.2
+    retry_share: float = 0.0
+    double_submit_share: float = 0.0
 
-
-@dataclass
-class SaleSpec:
-    product_id: str = "item"
-    quantity: int = 100
+    def to_dict(self) -> dict:
+        return {"users": self.users, "spawn_rate": self.spawn_rate, "run_time": self.run_time,
+                "user_classes": self.user_classes, "wait": list(self.wait), "retry_share": self.retry_share,
+                "double_submit_share": self.double_submit_share}
 
 
 @dataclass
@@ -43,127 +67,163 @@ class Scenario:
     name: str
     description: str
     load: LoadSpec
-    sale: SaleSpec
+    values: dict
     faults: list[FaultSpec]
     invariants: dict[str, dict]
     source: str
+    system: str | None = None
+    plugins: list[str] = field(default_factory=list)
+    min_acked: int = 1
+    allow_worker_loss: bool = False
+    lines: dict = field(default_factory=dict)  # field path -> line, for errors found later
+
+    def where(self, *path) -> str:
+        while path:
+            if path in self.lines:
+                return f"{self.source}:{self.lines[path]}"
+            path = path[:-1]
+        return self.source
 
     def check_timeline(self, run_time: float) -> None:
         """A fault that would start after the load ends is an error, never silently dropped."""
         for f in self.faults:
             if f.at >= run_time:
-                raise ScenarioError(f"{self.source}:{f.line}: faults.{f.name}.at: starts at {f.at:g}s but the load "
-                                    f"ends at {run_time:g}s (raise --run-time or move the fault)")
+                raise ScenarioError(f"{self.source}:{f.line}: faults.{f.name}.at: starts at {format_duration(f.at)} "
+                                    f"but the load ends at {format_duration(run_time)} (raise --run-time or move "
+                                    f"the fault)")
 
 
-class _Reader:
-    """Reads fields from a located document, raising ScenarioError naming file:line and field."""
+def load_plugins(names: list[str], where: str) -> None:
+    """Imports modules that register invariants, faults, read or setup kinds."""
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as err:
+            raise ScenarioError(f"{where}: plugin {name!r} cannot be imported: {err}") from None
+        except Exception as err:
+            raise ScenarioError(f"{where}: plugin {name!r} failed while loading: {type(err).__name__}: {err}") \
+                from None
 
-    def __init__(self, doc: Located, source: str):
-        self.doc = doc
-        self.source = source
 
-    def fail(self, path: tuple, message: str):
-        dotted = ".".join(str(p) for p in path) or "(top level)"
-        line = self.doc.line(path)
-        where = f"{self.source}:{line}" if line else self.source
-        raise ScenarioError(f"{where}: {dotted}: {message}")
+def _parse_load(f: Fields, top: dict) -> LoadSpec:
+    p = ("load",)
+    m = f.mapping(top.get("load"), p, LOAD_FIELDS)
+    wait = f.sequence(m.get("wait", [1, 1]), p + ("wait",), "[min, max] seconds")
+    if len(wait) != 2:
+        f.fail(p + ("wait",), "expected [min, max] seconds between a user's tasks")
+    low = f.number_value(wait[0], p + ("wait", 0), low=0, high=3600)
+    high = f.number_value(wait[1], p + ("wait", 1), low=0, high=3600)
+    if high < low:
+        f.fail(p + ("wait",), f"max {high:g} is less than min {low:g}")
+    return LoadSpec(users=f.int(m, p, "users", 10, low=1, high=100_000),
+                    spawn_rate=f.number(m, p, "spawn_rate", 10.0, low=0, high=100_000, low_open=True),
+                    run_time=f.duration(m, p, "run_time", 60.0),
+                    user_classes=f.str_list(m, p, "user_classes", []),
+                    wait=(low, high), retry_share=f.share(m, p, "retry_share", 0.0),
+                    double_submit_share=f.share(m, p, "double_submit_share", 0.0))
 
-    def get(self, mapping: dict, path: tuple, key: str, kind, default=..., check=None):
-        if key not in mapping:
-            if default is ...:
-                self.fail(path, f"field {key!r} is required")
-            return default
-        value = mapping[key]
-        if kind == "duration":
+
+def _parse_values(f: Fields, top: dict) -> dict:
+    values = {}
+    for name, value in f.mapping(top.get("values"), ("values",), what="a mapping of name: value").items():
+        p = ("values", name)
+        if not _VALUE_NAME.match(name) or name in RUN_VALUES:
+            f.fail(p, f"a value name is a letter or _ then letters, digits, _ (and not {', '.join(RUN_VALUES)})")
+        if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+            f.fail(p, "expected a string or a number")
+        if isinstance(value, int):
+            f.int_value(value, p, low=-(2 ** 63), high=2 ** 63 - 1)
+        elif isinstance(value, float):
+            f.number_value(value, p, low=-1e15, high=1e15)
+        else:
             try:
-                return parse_duration(value)
-            except ValueError as err:
-                self.fail(path + (key,), str(err))
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            self.fail(path + (key,), f"expected {getattr(kind, '__name__', kind)}, got {value!r}")
-        if check and not check(value):
-            self.fail(path + (key,), f"value {value!r} is out of range")
-        return value
-
-    def mapping(self, value, path: tuple, allowed: set) -> dict:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.fail(path, "expected a mapping")
-        for key in value:
-            if key not in allowed:
-                self.fail(path + (key,), f"unknown field {key!r} (allowed: {', '.join(sorted(allowed))})")
-        return value
+                unknown = names_in(value) - set(RUN_VALUES)
+            except TemplateError as err:
+                f.fail(p, str(err))
+            if unknown:
+                f.fail(p, f"values may use only {{run_id}}, not {{{sorted(unknown)[0]}}}")
+        values[name] = value
+    return values
 
 
-def _parse(doc: Located, source: str) -> Scenario:
+def _parse_faults(f: Fields, top: dict) -> list[FaultSpec]:
     from .faults import FAULT_ACTIONS
-    from .invariants import INVARIANTS
-
-    r = _Reader(doc, source)
-    top = r.mapping(doc.data, (), {"name", "description", "load", "sale", "faults", "invariants"})
-    name = r.get(top, (), "name", str)
-    load_map = r.mapping(top.get("load"), ("load",), {"users", "spawn_rate", "run_time", "user_classes", "wait",
-                                                      "retry_share"})
-    wait = load_map.get("wait", [1, 1])
-    if (not isinstance(wait, list) or len(wait) != 2 or not all(isinstance(w, (int, float)) for w in wait)
-            or wait[0] < 0 or wait[1] < wait[0]):
-        r.fail(("load", "wait"), "expected [min, max] seconds between a user's tasks, 0 <= min <= max")
-    load = LoadSpec(
-        users=r.get(load_map, ("load",), "users", int, 10, lambda v: v > 0),
-        spawn_rate=r.get(load_map, ("load",), "spawn_rate", float, 10.0, lambda v: v > 0),
-        run_time=r.get(load_map, ("load",), "run_time", "duration", 60.0),
-        user_classes=r.get(load_map, ("load",), "user_classes", list, ["OrderUser"]),
-        wait=(float(wait[0]), float(wait[1])),
-        retry_share=r.get(load_map, ("load",), "retry_share", float, 0.2, lambda v: 0 <= v <= 1),
-    )
-    sale_map = r.mapping(top.get("sale"), ("sale",), {"product_id", "quantity"})
-    sale = SaleSpec(product_id=r.get(sale_map, ("sale",), "product_id", str, "item"),
-                    quantity=r.get(sale_map, ("sale",), "quantity", int, 100, lambda v: v >= 0))
     faults, seen = [], set()
-    raw_faults = top.get("faults") or []
-    if not isinstance(raw_faults, list):
-        r.fail(("faults",), "expected a list of faults")
-    for i, raw in enumerate(raw_faults):
+    for i, raw in enumerate(f.sequence(top.get("faults"), ("faults",), "a list of faults")):
         path = ("faults", i)
-        if not isinstance(raw, dict):
-            r.fail(path, "expected a mapping with name, action, target, at")
-        action = r.get(raw, path, "action", str)
-        if action not in FAULT_ACTIONS:
-            r.fail(path + ("action",), f"unknown fault action {action!r} (known: {', '.join(sorted(FAULT_ACTIONS))})")
-        fname = r.get(raw, path, "name", str, f"{action}-{i}")
+        raw = f.mapping(raw, path, what="a fault: {name, action, target, at, heal_after}")
+        action = f.str(raw, path, "action", choices=set(FAULT_ACTIONS))
+        fname = f.str(raw, path, "name", f"{action}-{i}", max_len=100)
         if fname in seen:
-            r.fail(path + ("name",), f"duplicate fault name {fname!r}")
+            f.fail(path + ("name",), f"duplicate fault name {fname!r}")
         seen.add(fname)
         base = {"name", "action", "target", "at", "heal_after"}
-        params = {k: v for k, v in raw.items() if k not in base}
-        allowed = FAULT_ACTIONS[action].params
-        for key in params:
-            if key not in allowed:
-                r.fail(path + (key,), f"unknown field {key!r} for {action} (allowed: "
-                                      f"{', '.join(sorted(base | set(allowed)))})")
-        faults.append(FaultSpec(name=fname, action=action, target=r.get(raw, path, "target", str),
-                                at=r.get(raw, path, "at", "duration"),
-                                heal_after=r.get(raw, path, "heal_after", "duration", None),
-                                params=params, line=doc.line(path)))
-    inv_map = top.get("invariants")
-    if not isinstance(inv_map, dict) or not inv_map:
-        r.fail(("invariants",), "at least one invariant is required (a mapping of name: {bounds})")
+        cls = FAULT_ACTIONS[action]
+        f.mapping(raw, path, base | set(cls.params))
+        params = {}
+        for key, kind in cls.params.items():
+            if key in raw:
+                params[key] = _param(f, raw, path, key, kind)
+        faults.append(FaultSpec(name=fname, action=action, target=f.str(raw, path, "target", max_len=200),
+                                at=f.duration(raw, path, "at", allow_zero=True),
+                                heal_after=f.duration(raw, path, "heal_after", None),
+                                params=params, line=f.doc.line(path)))
+    return faults
+
+
+def _param(f: Fields, m: dict, path: tuple, key: str, kind):
+    if kind == "duration":
+        return f.duration(m, path, key)
+    if kind == "int":
+        return f.int(m, path, key, low=0, high=10 ** 12)
+    if kind == "share":
+        return f.share(m, path, key)
+    if kind == "number":
+        return f.number(m, path, key, low=0, high=1e12)
+    if kind == "bool":
+        return f.bool(m, path, key)
+    return f.str(m, path, key, max_len=1000)
+
+
+def _named_value(f: Fields, m: dict, path: tuple, key: str, values: dict) -> str:
+    """A parameter that names a run value holding a whole number (e.g. the initial stock)."""
+    name = f.str(m, path, key, max_len=100)
+    if name in values and (isinstance(values[name], bool) or not isinstance(values[name], int)):
+        f.fail(("values", name), f"{path[-1]} takes it as a whole number, got {values[name]!r}")
+    return name
+
+
+def _parse_invariants(f: Fields, top: dict, values: dict) -> dict:
+    from .invariants import INVARIANTS
+    inv_map = f.mapping(top.get("invariants"), ("invariants",), what="a mapping of invariant name: {bounds}")
+    if not inv_map:
+        f.fail(("invariants",), "at least one invariant is required (a mapping of name: {bounds})")
     invariants = {}
-    for inv, params in inv_map.items():
-        if inv not in INVARIANTS:
-            r.fail(("invariants", inv), f"unknown invariant {inv!r} (known: {', '.join(sorted(INVARIANTS))})")
-        params = r.mapping(params, ("invariants", inv), set(INVARIANTS[inv].params))
-        parsed = {}
-        for key, kind in INVARIANTS[inv].params.items():
-            if key in params:
-                parsed[key] = r.get(params, ("invariants", inv), key, kind)
-        invariants[inv] = parsed
-    return Scenario(name=name, description=r.get(top, (), "description", str, ""), load=load, sale=sale,
-                    faults=faults, invariants=invariants, source=source)
+    for name, params in inv_map.items():
+        if name not in INVARIANTS:
+            f.fail(("invariants", name), f"unknown invariant {name!r} (known: {', '.join(sorted(INVARIANTS))})")
+        p = ("invariants", name)
+        params = f.mapping(params, p, set(INVARIANTS[name].params))
+        invariants[name] = {k: (_named_value(f, params, p, k, values) if kind == "int_value" else
+                                _param(f, params, p, k, kind))
+                            for k, kind in INVARIANTS[name].params.items() if k in params}
+    return invariants
+
+
+def parse_scenario(doc) -> Scenario:
+    from .systems import find_systems
+    f = Fields(doc)
+    top = f.mapping(doc.data, (), TOP_FIELDS, what="a scenario (a mapping with name, load, faults, invariants)")
+    plugins = f.str_list(top, (), "plugins", [])
+    load_plugins(plugins, f.where(("plugins",)))
+    name = f.str(top, (), "name", max_len=100)
+    values = _parse_values(f, top)
+    return Scenario(name=name, description=f.str(top, (), "description", "", nonempty=False),
+                    load=_parse_load(f, top), values=values, faults=_parse_faults(f, top),
+                    invariants=_parse_invariants(f, top, values), source=doc.source,
+                    system=f.str(top, (), "system", None, choices=set(find_systems())), plugins=plugins,
+                    min_acked=f.int(top, (), "min_acked", 1, low=0, high=10 ** 12),
+                    allow_worker_loss=f.bool(top, (), "allow_worker_loss", False), lines=dict(doc.lines))
 
 
 def preset_names() -> list[str]:
@@ -174,7 +234,9 @@ def preset_names() -> list[str]:
 
 def resolve(name_or_path: str) -> str:
     """A preset name (scenarios/NAME.yaml) or a path to a scenario file."""
-    if os.path.sep in name_or_path or name_or_path.endswith((".yaml", ".yml")):
+    if not name_or_path:
+        raise ScenarioError("no scenario given (a preset name — see `locust-chaos list` — or a .yaml file)")
+    if os.path.sep in name_or_path or name_or_path.endswith((".yaml", ".yml", ".json")):
         return name_or_path
     path = os.path.join(PRESET_DIR, f"{name_or_path}.yaml")
     if not os.path.exists(path):
@@ -184,17 +246,4 @@ def resolve(name_or_path: str) -> str:
 
 
 def load_scenario(name_or_path: str) -> Scenario:
-    path = resolve(name_or_path)
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read scenario: {err.strerror}") from None
-    try:
-        doc = load_located(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else path
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ScenarioError(f"{where}: not valid YAML: {problem}") from None
-    return _parse(doc, path)
+    return parse_scenario(load_file(resolve(name_or_path)))

@@ -9,6 +9,9 @@ import gevent
 from .journal import Journal
 
 log = logging.getLogger("locust_chaos.schedule")
+# A heal that failed is tried once more at stop; after that it stays in the journal for `locust-chaos heal`
+# and the next preflight (each of which tries once), so a broken start command never piles up processes.
+MAX_HEAL_ATTEMPTS = 2
 
 
 @dataclass
@@ -26,6 +29,7 @@ class FaultRecord:
     facts: dict = field(default_factory=dict)
     journal_id: str | None = None
     busy: bool = False  # inside inject() or heal(): let it finish rather than kill it halfway
+    heal_attempts: int = 0
 
     def to_dict(self, t0: float) -> dict:
         def rel(t):
@@ -84,8 +88,9 @@ class Scheduler:
 
     def _heal(self, fault) -> None:
         rec = self.records[fault.spec.name]
-        if rec.journal_id is None or rec.healed_at is not None:
+        if rec.journal_id is None or rec.healed_at is not None or rec.heal_attempts >= MAX_HEAL_ATTEMPTS:
             return
+        rec.heal_attempts += 1
         rec.busy = True
         try:
             if self.before_heal is not None:

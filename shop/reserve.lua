@@ -1,9 +1,12 @@
 -- Atomic reservation: idempotency check, stock check and decrement, stream append.
 -- KEYS[1] stock key, KEYS[2] idempotency hash, KEYS[3] order stream
--- ARGV[1] idempotency key, ARGV[2] new order id, ARGV[3] product id, ARGV[4] user id
-local existing = redis.call('HGET', KEYS[2], ARGV[1])
-if existing then
-  return {'ok', existing}
+-- ARGV[1] idempotency key, ARGV[2] new order id, ARGV[3] product id, ARGV[4] user id,
+-- ARGV[5] 'skip-idempotency-check' only for the racy-idempotency bug switch (the caller checked, racily)
+if ARGV[5] ~= 'skip-idempotency-check' then
+  local existing = redis.call('HGET', KEYS[2], ARGV[1])
+  if existing then
+    return {'ok', existing}
+  end
 end
 local stock = redis.call('GET', KEYS[1])
 if not stock then

@@ -1,47 +1,52 @@
 import os
 import sys
+import tempfile
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+# Nothing a test does touches the checkout's own state dir (.locust-chaos): a session-wide one by default.
+os.environ.setdefault("LOCUST_CHAOS_HOME", tempfile.mkdtemp(prefix="locust-chaos-tests-home-"))
 
 
 @pytest.fixture
-def home(tmp_path):
-    """A private LOCUST_CHAOS_HOME (journal, stack profile) for one test."""
+def home(tmp_path, monkeypatch):
+    """A private LOCUST_CHAOS_HOME (journal, stack profile, stack registrations) for one test."""
     path = tmp_path / "home"
     path.mkdir()
-    old = os.environ.get("LOCUST_CHAOS_HOME")
-    os.environ["LOCUST_CHAOS_HOME"] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop("LOCUST_CHAOS_HOME", None)
-    else:
-        os.environ["LOCUST_CHAOS_HOME"] = old
-
-
-@pytest.fixture
-def stack():
-    from chaos_hooks.stack import EmbeddedStack
-    s = EmbeddedStack(progress=lambda *_: None)
-    s.up()
-    yield s
-    s.down()
+    monkeypatch.setenv("LOCUST_CHAOS_HOME", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")
 def datastores():
-    """A real redis-server and PostgreSQL of the tests' own, on free loopback ports."""
-    from chaos_hooks.stack import EmbeddedStack
-    s = EmbeddedStack(progress=lambda *_: None)
+    """A real redis-server, PostgreSQL and nats-server of the tests' own, on free loopback ports."""
+    from helpers import servers_only
+    stack = servers_only()
     try:
-        redis_url, _ = s.start_redis()
-        database_url, _ = s.start_postgres()
-        yield {"redis_url": redis_url, "database_url": database_url,
-               "redis_addr": redis_url.split("//")[1].split("/")[0],
-               "pg_addr": database_url.split("@")[1].split("/")[0]}
+        urls = stack.start_servers()
+        yield {"redis_url": urls["cache"], "database_url": urls["db"], "nats_url": urls["bus"],
+               "redis_addr": urls["cache"].split("//")[1].split("/")[0],
+               "pg_addr": urls["db"].split("@")[1].split("/")[0], "stack": stack}
     finally:
-        s.down()
+        stack.down()
+
+
+@pytest.fixture
+def system_stack(home):
+    """Starts a reference system's embedded stack in this process: system_stack("shop", bugs=[...])."""
+    from chaos_hooks.stack.embedded import EmbeddedStack
+    from chaos_hooks.systems import load_system
+    started = []
+
+    def start(name: str, bugs=()):
+        stack = EmbeddedStack(load_system(name), list(bugs), die_with_parent=True, progress=lambda *_: None)
+        started.append(stack)
+        stack.up()
+        return stack
+    yield start
+    for stack in started:
+        stack.down()
 
 
 @pytest.fixture

@@ -1,21 +1,34 @@
-"""Shared helpers for tests that drive the real CLI and the real embedded stack."""
+"""Shared helpers for tests that drive the real CLI, real stacks and real datastores."""
 import json
 import os
-import re
 import subprocess
 import sys
 import time
+
+import psycopg
+import redis
 
 BIN = os.path.dirname(sys.executable)
 CLI = os.path.join(BIN, "locust-chaos")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_cli(args, home, timeout=240, env_extra=None):
-    env = dict(os.environ, LOCUST_CHAOS_HOME=str(home), **(env_extra or {}))
-    env.pop("SHOP_BUGS", None) if not (env_extra and "SHOP_BUGS" in env_extra) else None
-    proc = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+def run_cli(args, home=None, timeout=240, env_extra=None, cwd=ROOT):
+    env = dict(os.environ, **(env_extra or {}))
+    if home is not None:
+        env["LOCUST_CHAOS_HOME"] = str(home)
+    proc = subprocess.run([CLI, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def servers_only(servers=None):
+    """An embedded stack that runs only datastore servers (no system), for tests of reads and the proxy."""
+    from chaos_hooks.stack.embedded import EmbeddedStack
+    from chaos_hooks.systems import SystemSpec
+    spec = SystemSpec(name="datastores", dir=ROOT, source="tests/helpers.py",
+                      servers=servers or {"cache": {"kind": "redis"}, "db": {"kind": "postgresql", "database": "t"},
+                                          "bus": {"kind": "nats"}})
+    return EmbeddedStack(spec, die_with_parent=True, progress=lambda *_: None)
 
 
 def load_verdict(report_dir) -> dict:
@@ -27,17 +40,19 @@ def invariant(verdict: dict, name: str) -> dict:
     return next(i for i in verdict["invariants"] if i["name"] == name)
 
 
-def stack_dir_of(output: str) -> str:
-    match = re.search(r"stack: starting redis-server and PostgreSQL in (\S+)", output)
-    assert match, f"no stack dir in output:\n{output[-2000:]}"
-    return match.group(1)
+def history_records(report_dir) -> list[dict]:
+    with open(os.path.join(report_dir, "history.jsonl")) as f:
+        return [json.loads(line) for line in f if not line.startswith("#")]
 
 
-def stack_leftovers(output: str) -> list[int]:
-    """Processes still alive from the embedded stack a CLI run printed (its dir, its redis address)."""
-    redis_addr = re.search(r"\(redis (127\.0\.0\.1:\d+)", output)
-    assert redis_addr, f"no redis address in output:\n{output[-2000:]}"
-    return processes_mentioning(stack_dir_of(output)) + processes_mentioning(f"redis-server {redis_addr.group(1)}")
+def sql(url: str, query: str, params=None) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def redis_get(url: str, key: str):
+    value = redis.Redis.from_url(url).get(key)
+    return None if value is None else int(value)
 
 
 def processes_mentioning(text: str) -> list[int]:
@@ -57,6 +72,12 @@ def processes_mentioning(text: str) -> list[int]:
         if text in cmd:
             found.append(int(entry))
     return found
+
+
+def ledger_alive(path) -> list[dict]:
+    """Entries of a ledger whose process still runs (same pid and start time)."""
+    from chaos_hooks.ledger import Ledger
+    return Ledger(str(path)).running()
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):

@@ -3,7 +3,7 @@ import subprocess
 
 import yaml
 
-from helpers import ROOT
+from helpers import ROOT, run_cli
 
 
 def test_compose_file_is_valid():
@@ -13,3 +13,7 @@ def test_compose_file_is_valid():
     assert {"redis", "postgres", "toxiproxy", "shop-api", "shop-worker", "locust"} <= set(services)
     assert services["toxiproxy"]["image"].startswith("ghcr.io/shopify/toxiproxy")
     assert "--appendfsync" in services["redis"]["command"]
+    # The compose deployment's target profile is valid and fits the preset it runs.
+    code, out = run_cli(["validate", "flash-sale", "--target", "shop/compose/target.yaml", "--offline"])
+    assert code == 0, out
+    assert "shop/compose/target.yaml" in " ".join(services["locust"]["command"])

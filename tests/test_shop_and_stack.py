@@ -1,19 +1,32 @@
 """The reference shop on the real embedded stack: API contract, worker recovery, clean teardown."""
 import json
+import os
 import time
 import urllib.error
 import urllib.request
 import uuid
 
 import psycopg
+import pytest
 import redis
 import requests
 import toxiproxy
 
-from chaos_hooks.stack import EmbeddedStack
+from chaos_hooks.ledger import Ledger
 from chaos_hooks.procs import is_running
-from helpers import stack_leftovers, wait_for
-from shop.settings import GROUP, STREAM
+from chaos_hooks.profile import load_profile
+from chaos_hooks.stack.embedded import EmbeddedStack
+from chaos_hooks.systems import load_system
+from helpers import ledger_alive, wait_for
+
+STREAM, GROUP = "orders", "order-writers"  # the shop's own names, known here as a user of the shop would
+
+
+@pytest.fixture
+def stack(system_stack):
+    started = system_stack("shop")
+    started.target = load_profile(started.profile_path)
+    return started
 
 
 def call(method, url, body=None, key=None, timeout=5):
@@ -30,7 +43,7 @@ def call(method, url, body=None, key=None, timeout=5):
 
 
 def persisted(target, product):
-    with psycopg.connect(target.database_url) as conn:
+    with psycopg.connect(target.datastores["db"]) as conn:
         return conn.execute("SELECT count(*) FROM orders WHERE product_id = %s", (product,)).fetchone()[0]
 
 
@@ -54,7 +67,7 @@ def test_order_contract(stack):
 def test_503_and_not_ready_when_redis_is_gone(stack):
     host = stack.target.host
     call("POST", f"{host}/sale", {"product_id": "p", "quantity": 5})
-    stack.target.components["redis"].kill()
+    stack.target.components["cache"].kill()
     status, body = call("POST", f"{host}/orders", {"product_id": "p", "user_id": "u"}, key=uuid.uuid4().hex)
     assert status == 503 and "redis unavailable" in body["error"]
     status, body = call("GET", f"{host}/ready")
@@ -62,7 +75,7 @@ def test_503_and_not_ready_when_redis_is_gone(stack):
 
 
 def test_not_ready_when_postgres_is_gone(stack):
-    stack.target.components["postgres"].kill()
+    stack.target.components["db"].kill()
     status, body = call("GET", f"{stack.target.host}/ready")
     assert status == 503 and "postgres" in body["problems"] and "redis" not in body["problems"]
 
@@ -71,7 +84,7 @@ def test_restarted_worker_claims_entries_a_dead_consumer_left_pending(stack):
     target = stack.target
     worker = target.components["worker"]
     worker.kill()
-    r = redis.Redis.from_url(target.redis_url)
+    r = redis.Redis.from_url(target.datastores["cache"])
     call("POST", f"{target.host}/sale", {"product_id": "p", "quantity": 3})
     for i in range(3):
         assert call("POST", f"{target.host}/orders", {"product_id": "p", "user_id": "u"}, key=f"k{i}")[0] == 202
@@ -83,20 +96,22 @@ def test_restarted_worker_claims_entries_a_dead_consumer_left_pending(stack):
     wait_for(lambda: r.xpending(STREAM, GROUP)["pending"] == 0, 15, "claimed entries acknowledged")
 
 
-def test_teardown_leaves_no_process():
-    lines = []
-    s = EmbeddedStack(progress=lines.append)
+def test_teardown_stops_every_process_the_stack_ever_started(home):
+    s = EmbeddedStack(load_system("shop"), die_with_parent=False, progress=lambda *_: None)
     s.up()
+    ledger = s.ledger.path
     try:
-        s.target.components["worker"].kill()
-        s.target.components["worker"].restart()  # a restarted component is torn down too
-        pids = {name: c.running_pid() for name, c in s.target.components.items()}
-        assert all(pids.values()), pids
-        assert len(stack_leftovers("\n".join(lines))) >= 5  # redis, postmaster, proxy, api, worker
+        target = load_profile(s.profile_path)
+        target.components["worker"].kill()
+        target.components["worker"].restart()  # a restarted component is torn down too
+        pids = {name: c.running_pid() for name, c in target.components.items()}
+        assert all(pids.values()) and set(pids) == {"cache", "db", "proxy", "worker", "api"}, pids
+        assert len(Ledger(ledger).entries()) == 6  # five started, one restarted
     finally:
-        s.down()
+        stopped = s.down()
     assert [name for name, pid in pids.items() if is_running(pid)] == []
-    assert stack_leftovers("\n".join(lines)) == []
+    assert len(stopped) == 5 and ledger_alive(ledger) == []
+    assert not os.path.exists(s.dir)
 
 
 def order_seconds(host, product):
@@ -107,12 +122,12 @@ def order_seconds(host, product):
 
 def test_the_shop_reaches_its_datastores_through_the_fault_proxy(stack):
     target = stack.target
-    assert set(target.links) == {"redis", "postgres"} and "proxy" in target.components
+    assert set(target.links) == {"cache", "db"} and "proxy" in target.components
     server = toxiproxy.Toxiproxy()
     server.update_api_consumer("127.0.0.1", int(target.toxiproxy_url.rsplit(":", 1)[1]))
     try:
-        redis_link = server.get_proxy("redis")
-        assert redis_link.upstream == target.redis_url.split("//")[1].split("/")[0]
+        redis_link = server.get_proxy("cache")
+        assert redis_link.upstream == target.datastores["cache"].split("//")[1].split("/")[0]
         call("POST", f"{target.host}/sale", {"product_id": "p", "quantity": 10})
         assert order_seconds(target.host, "p") < 0.15
         redis_link.add_toxic(type="latency", attributes={"latency": 200})
@@ -128,15 +143,16 @@ def test_the_shop_reaches_its_datastores_through_the_fault_proxy(stack):
         server.update_api_consumer("127.0.0.1", 8474)
 
 
-def test_toxiproxy_url_points_the_stack_at_another_server(proxy_server, monkeypatch):
+def test_toxiproxy_url_points_the_stack_at_another_server(proxy_server, monkeypatch, home):
     monkeypatch.setenv("TOXIPROXY_URL", proxy_server)
-    s = EmbeddedStack(progress=lambda *_: None)
+    s = EmbeddedStack(load_system("shop"), progress=lambda *_: None)
     s.up()
     try:
-        assert s.target.toxiproxy_url == proxy_server and "proxy" not in s.target.components
-        assert set(requests.get(f"{proxy_server}/proxies", timeout=5).json()) == {"redis", "postgres"}
-        call("POST", f"{s.target.host}/sale", {"product_id": "p", "quantity": 1})
-        assert order_seconds(s.target.host, "p") < 1
+        target = load_profile(s.profile_path)
+        assert target.toxiproxy_url == proxy_server and "proxy" not in target.components
+        assert set(requests.get(f"{proxy_server}/proxies", timeout=5).json()) == {"cache", "db"}
+        call("POST", f"{target.host}/sale", {"product_id": "p", "quantity": 1})
+        assert order_seconds(target.host, "p") < 1
     finally:
         s.down()
     assert requests.get(f"{proxy_server}/proxies", timeout=5).json() == {}  # its proxies removed, server left up

@@ -9,12 +9,14 @@ import pytest
 import requests
 
 from chaos_hooks.procs import free_port, stop_pid
+from chaos_hooks.scenario import preset_names
 from helpers import BIN, ROOT, run_cli, wait_for
 
 LATE_FAULT = """\
 name: late-fault
+system: shop
 load: {users: 5, spawn_rate: 5}
-sale: {product_id: late, quantity: 10}
+values: {product: "late-{run_id}", stock: 10}
 faults:
   - {name: kill-worker-late, action: process.kill, target: worker, at: 600s, heal_after: 5s}
 invariants:
@@ -30,7 +32,7 @@ def web_ui(tmp_path, home):
     def start(*extra):
         port = free_port()
         env = dict(os.environ, LOCUST_CHAOS_HOME=str(home))
-        proc = subprocess.Popen([os.path.join(BIN, "locust"), "-f", "locustfiles", "--web-host", "127.0.0.1",
+        proc = subprocess.Popen([os.path.join(BIN, "locust"), "-f", "shop/locustfile.py", "--web-host", "127.0.0.1",
                                  "--web-port", str(port), "--chaos-report-dir", str(tmp_path / "report"), *extra],
                                 cwd=ROOT, env=env, stdout=open(tmp_path / "locust.log", "w"), stderr=subprocess.STDOUT)
         started.append(proc)
@@ -63,9 +65,9 @@ def test_web_ui_offers_presets_and_a_ui_run_gets_a_verdict(web_ui):
     start, verdict_file = web_ui
     ui, html = start()
     args = json.loads(re.search(r"templateArgs = (\{.*?\})\s*</script>", html, re.S).group(1))
-    assert args["extra_options"]["scenario"]["choices"] == ["flash-sale", "worker-crash"]
+    assert args["extra_options"]["scenario"]["choices"] == preset_names()
     verdict = run_from_ui(ui, verdict_file, scenario="flash-sale")
-    assert verdict["scenario"] == "flash-sale" and verdict["passed"] is True
+    assert verdict["scenario"] == "flash-sale" and verdict["passed"] is True and verdict["status"] == "valid"
     assert verdict["history"]["acked"] > 0 and verdict["history"]["lost"] == 0
 
 

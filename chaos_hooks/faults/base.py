@@ -1,18 +1,19 @@
 """A fault family: inject(), heal(), a description, and what the journal needs to heal it after a crash."""
-from ..scenario import FaultSpec
-from ..targets import Target
 
 
 class Fault:
     action = ""
-    params: dict = {}  # extra scenario fields this action accepts: name -> type
+    params: dict = {}  # extra scenario fields this action accepts: name -> "duration" | "int" | "str" | ...
 
-    def __init__(self, spec: FaultSpec, target: Target):
+    def __init__(self, spec, target):
         self.spec = spec
         self.target = target
 
     def describe(self) -> str:
         return f"{self.action} on {self.spec.target}"
+
+    def preflight(self) -> None:
+        """Raises TargetUnreachable when the fault could not be applied now (checked before any load)."""
 
     def inject(self) -> dict:
         """Applies the fault; returns facts worth reporting (a pid, say)."""

@@ -1,18 +1,26 @@
-"""process.kill: SIGKILL the process a target component's pidfile names; heal by restarting it."""
-from ..targets import Component
+"""process.kill: SIGKILL the one process a target component names; heal by starting it again (once, and
+only if no copy runs)."""
+from ..components import Component
+from ..errors import TargetUnreachable
+from . import register
 from .base import Fault
 
 
+@register
 class ProcessKill(Fault):
     action = "process.kill"
-    params: dict = {}
 
     def __init__(self, spec, target):
         super().__init__(spec, target)
         self.component = target.component(spec.target, f"faults.{spec.name}.target")
 
     def describe(self) -> str:
-        return f"SIGKILL {self.component.name} (pidfile {self.component.pidfile})"
+        return f"SIGKILL {self.component.name} ({self.component.locator()})"
+
+    def preflight(self) -> None:
+        if self.component.running_pid() is None:
+            raise TargetUnreachable(f"fault {self.spec.name}: component {self.component.name!r} is not running "
+                                    f"({self.component.locator()})")
 
     def inject(self) -> dict:
         return {"pid": self.component.kill()}
@@ -21,10 +29,9 @@ class ProcessKill(Fault):
         self.component.restart()
 
     def heal_record(self) -> dict:
-        c = self.component
-        return {"component": {"name": c.name, "pidfile": c.pidfile, "start": c.start, "env": c.env,
-                              "cwd": c.cwd, "log": c.log, "die_with_parent": c.die_with_parent}}
+        return {"component": {"name": self.component.name, **self.component.to_dict()}}
 
     @classmethod
     def heal_from_record(cls, record: dict) -> None:
-        Component(**record["component"]).restart()
+        spec = dict(record["component"])
+        Component.from_dict(spec.pop("name"), spec).restart()

@@ -1,14 +1,19 @@
-"""Invariants by name. Register your own: INVARIANTS["name"] = Invariant("name", check, {bound: type})."""
-from .base import Invariant, Result
-from .catch_up import catch_up
-from .sets import no_data_loss, no_duplicates
-from .stock import no_oversell
+"""Invariants by name. Add one: a module defining a check(history, reads, params) -> Result and a
+`register(...)` call; a plugin module (`--chaos-plugin mod`, scenario `plugins:`) can do the same."""
+from .base import INVALID, UNKNOWN, VALID, Invariant, ReadUnavailable, Result, run_isolated
 
-INVARIANTS = {
-    "no_data_loss": Invariant("no_data_loss", no_data_loss),
-    "no_oversell": Invariant("no_oversell", no_oversell),
-    "no_duplicates": Invariant("no_duplicates", no_duplicates),
-    "catch_up": Invariant("catch_up", catch_up, {"max": "duration"}),
-}
+INVARIANTS: dict[str, Invariant] = {}
 
-__all__ = ["INVARIANTS", "Invariant", "Result"]
+
+def register(name: str, params: dict | None = None, needs: dict | None = None, description: str = ""):
+    """Decorator: registers check(history, reads, params) under name."""
+    def wrap(check):
+        INVARIANTS[name] = Invariant(name, check, params or {}, needs or {}, description or (check.__doc__ or ""))
+        return check
+    return wrap
+
+
+from . import catch_up, conservation, data_loss, duplicates, order  # noqa: E402,F401  (register the built-ins)
+
+__all__ = ["INVARIANTS", "INVALID", "UNKNOWN", "VALID", "Invariant", "ReadUnavailable", "Result", "register",
+           "run_isolated"]

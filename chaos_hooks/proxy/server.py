@@ -72,7 +72,6 @@ def serve_forever(host: str, port: int, pidfile: str | None = None, config: str 
     if config:
         load_config(server, config)
     if pidfile:
-        from shop.pidfile import write_pidfile
         write_pidfile(pidfile)
     print(f"locust-chaos proxy: Toxiproxy-compatible API on {server.url}", flush=True)
     stopped = gevent.event.Event()
@@ -80,3 +79,11 @@ def serve_forever(host: str, port: int, pidfile: str | None = None, config: str 
         gevent.signal_handler(sig, stopped.set)
     stopped.wait()
     server.stop()
+
+
+def write_pidfile(path: str) -> None:
+    """Atomically, so a reader never sees a half-written pid."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        f.write(f"{os.getpid()}\n")
+    os.replace(tmp, path)

@@ -1,5 +1,6 @@
 """The run's report directory: verdict.json, evidence.json, faults.json, history.jsonl."""
 import json
+import math
 import os
 import time
 
@@ -9,21 +10,50 @@ def default_report_dir(scenario_name: str, base: str = "reports/chaos") -> str:
     return os.path.join(base, f"{scenario_name}-{stamp}")
 
 
-def write_report(report_dir: str, verdict: dict, evidence: dict, ops: list) -> str:
+def check_writable(report_dir: str) -> None:
+    """Raises ScenarioError (exit 2) when the report directory cannot be created or written."""
+    from ..errors import ScenarioError
+    try:
+        os.makedirs(report_dir, exist_ok=True)
+        probe = os.path.join(report_dir, ".write-test")
+        with open(probe, "w") as f:
+            f.write("")
+        os.remove(probe)
+    except OSError as err:
+        raise ScenarioError(f"--report-dir {report_dir}: not writable: {err.strerror or err}") from None
+
+
+def write_report(report_dir: str, verdict: dict, evidence: dict, store) -> str:
     os.makedirs(report_dir, exist_ok=True)
     _dump(os.path.join(report_dir, "verdict.json"), verdict)
     _dump(os.path.join(report_dir, "evidence.json"), evidence)
     _dump(os.path.join(report_dir, "faults.json"), verdict.get("faults", []))
-    with open(os.path.join(report_dir, "history.jsonl"), "w") as f:
-        f.write('# [idempotency_key, t_invoke, t_complete, outcome, order_id, status, retry]\n')
-        for op in ops:
-            f.write(json.dumps(op) + "\n")
+    tmp = os.path.join(report_dir, "history.jsonl.tmp")
+    with open(tmp, "w") as f:
+        f.write('# one operation a line: op, key, [seq], outcome (ok|fail|info), id, status, invoke, complete, '
+                'source\n')
+        for record in store.iter_records():
+            f.write(json.dumps(record) + "\n")
+    os.replace(tmp, os.path.join(report_dir, "history.jsonl"))
     return report_dir
+
+
+def _clean(value):
+    """JSON has no NaN or infinity: they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalars
+        return _clean(value.item())
+    return value
 
 
 def _dump(path: str, data) -> None:
     tmp = f"{path}.tmp"
     with open(tmp, "w") as f:
-        json.dump(data, f, indent=2, sort_keys=False)
+        json.dump(_clean(data), f, indent=2, allow_nan=False)
         f.write("\n")
     os.replace(tmp, path)

@@ -1,15 +1,14 @@
-"""The embedded stack's links through the fault proxy: the shop reaches Redis and PostgreSQL only via
-named proxies, so network faults can act on them. The proxy is the embedded server, started as a stack
-component with its links in a config file (so a restarted proxy comes back with them), unless
-TOXIPROXY_URL names another Toxiproxy(-compatible) server."""
+"""The embedded stack's links through the fault proxy: the system reaches its linked servers only via named
+proxies, so network faults can act on them. The proxy is the embedded server, started as a stack component
+with its links in a config file (so a restarted proxy comes back with them), unless TOXIPROXY_URL names
+another Toxiproxy(-compatible) server."""
 import json
 import os
 import sys
 
-from . import procs
-from .errors import TargetUnreachable
-from .http_json import http_json
-from .targets import Component
+from .. import procs
+from ..errors import TargetUnreachable
+from ..http_json import http_json
 
 
 def link_specs(upstreams: dict[str, str]) -> list[dict]:
@@ -18,8 +17,8 @@ def link_specs(upstreams: dict[str, str]) -> list[dict]:
             for name, upstream in upstreams.items()]
 
 
-def proxy_component(stack_dir: str, die_with_parent: bool, specs: list[dict]) -> tuple[str, Component]:
-    """The embedded proxy as a stack component on a free port, creating its links at every start."""
+def proxy_argv(stack_dir: str, specs: list[dict]) -> tuple[str, list[str], str]:
+    """(API url, argv, pidfile) of the embedded proxy on a free port, creating its links at every start."""
     port = procs.free_port()
     pidfile = os.path.join(stack_dir, "proxy.pid")
     config = os.path.join(stack_dir, "proxy-links.json")
@@ -27,9 +26,7 @@ def proxy_component(stack_dir: str, die_with_parent: bool, specs: list[dict]) ->
         json.dump(specs, f, indent=2)
     argv = [sys.executable, "-m", "chaos_hooks.cli", "proxy", "--port", str(port), "--pidfile", pidfile,
             "--config", config]
-    return f"http://127.0.0.1:{port}", Component("proxy", pidfile=pidfile, start=argv,
-                                                  log=os.path.join(stack_dir, "proxy.log"),
-                                                  die_with_parent=die_with_parent)
+    return f"http://127.0.0.1:{port}", argv, pidfile
 
 
 def proxy_ready(url: str) -> bool:

@@ -1,0 +1,129 @@
+"""End-to-end chaos runs of the reference shop through `locust-chaos run --target`, against a stack the test
+started, so that what the shop kept can be read independently afterwards (SQL counts, Redis reads) and
+compared with the verdict. Each seeded bug must fail the right invariant with the right figure."""
+from collections import defaultdict
+
+import pytest
+
+from helpers import history_records, invariant, load_verdict, redis_get, run_cli, sql
+
+pytestmark = pytest.mark.slow
+
+
+def chaos_run(stack, tmp_path, scenario, *args, name="report"):
+    report = tmp_path / name
+    code, out = run_cli(["run", scenario, "--target", stack.profile_path, "--report-dir", str(report),
+                         "--seed", "7", *args])
+    assert "Traceback" not in out, out[-3000:]
+    return code, out, load_verdict(report), history_records(report)
+
+
+def kept(stack, product) -> list[tuple[str, str]]:
+    """(idempotency key, order id) of every order the shop persisted for the product."""
+    return sql(stack.datastores["db"], "SELECT idempotency_key, order_id FROM orders WHERE product_id = %s",
+               (product,))
+
+
+def acked(history) -> dict[str, set]:
+    """key -> the order ids the shop acknowledged for it (from what each client was told)."""
+    ids = defaultdict(set)
+    for op in history:
+        if op["outcome"] == "ok":
+            ids[op["key"]].add(op["id"])
+    return ids
+
+
+def test_clean_shop_passes_worker_crash_with_and_without_workers_and_a_flash_sale(system_stack, tmp_path):
+    stack = system_stack("shop")
+    for workers in (0, 2):
+        code, out, verdict, history = chaos_run(stack, tmp_path, "worker-crash", "--workers", str(workers),
+                                                name=f"wc-{workers}")
+        assert code == 0, out[-3000:]
+        assert {i["name"]: i["status"] for i in verdict["invariants"]} == {
+            "no_data_loss": "valid", "no_oversell": "valid", "no_duplicates": "valid", "catch_up": "valid"}
+        assert verdict["workers"] == max(workers, 1) and verdict["history_complete"]
+        product = verdict["values"]["product"]
+        rows = kept(stack, product)
+        ids = acked(history)
+        assert len(ids) > 50 and set(ids) <= {k for k, _ in rows}  # every acknowledged order was kept
+        assert len(rows) == len({k for k, _ in rows})  # once
+        assert all(len(v) == 1 for v in ids.values()) and {i for v in ids.values() for i in v} == {i for _, i in rows}
+        assert redis_get(stack.datastores["cache"], f"stock:{product}") + len(rows) == 100
+        (fault,) = verdict["faults"]
+        assert fault["error"] is None and 4.9 <= fault["injected_at"] <= 5.6 and 14.9 <= fault["healed_at"] <= 16.5
+        # The kill mattered: orders acknowledged while the worker was down were written only after its restart.
+        down = (verdict["started_at"] + fault["injected_at"], verdict["started_at"] + fault["healed_at"])
+        queued = [op["key"] for op in history if op["outcome"] == "ok" and down[0] < op["complete"] < down[1]]
+        written = dict(sql(stack.datastores["db"], "SELECT idempotency_key, extract(epoch FROM created_at) "
+                                                   "FROM orders WHERE product_id = %s", (product,)))
+        assert queued and all(float(written[k]) >= down[1] - 0.05 for k in queued)
+        assert fault["facts"]["backlog_at_heal"] > 0
+
+    code, out, verdict, history = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "8s", name="fs")
+    assert code == 0, out[-3000:]
+    assert verdict["status"] == "valid"
+    # Double submits happened: two attempts of one key in flight at once, and still one order, one id.
+    by_key = defaultdict(list)
+    for op in history:
+        by_key[op["key"]].append((op["invoke"], op["complete"]))
+    doubled = [k for k, spans in by_key.items() if len(spans) >= 2
+               and any(a[0] < b[1] and b[0] < a[1] for i, a in enumerate(spans) for b in spans[i + 1:])]
+    assert len(doubled) > 10
+    rows = kept(stack, verdict["values"]["product"])
+    assert len(rows) == len({k for k, _ in rows}) == 200
+    assert all(len(acked(history)[k]) == 1 for k in doubled if k in acked(history))
+
+
+def test_ack_before_commit_loses_acknowledged_orders(system_stack, tmp_path):
+    stack = system_stack("shop", bugs=["ack-before-commit"])
+    code, out, verdict, history = chaos_run(stack, tmp_path, "worker-crash", "--run-time", "10s")
+    assert code == 1, out[-3000:]
+    lost = set(acked(history)) - {k for k, _ in kept(stack, verdict["values"]["product"])}
+    loss = invariant(verdict, "no_data_loss")
+    assert loss["status"] == "invalid" and loss["figure"] == len(lost) > 0
+    assert f"lost {len(lost)} of {len(acked(history))} acknowledged" in loss["summary"]
+
+
+def test_non_atomic_reserve_oversells(system_stack, tmp_path):
+    stack = system_stack("shop", bugs=["non-atomic-reserve"])
+    code, out, verdict, _ = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "8s")
+    assert code == 1, out[-3000:]
+    product = verdict["values"]["product"]
+    units_kept, left = len(kept(stack, product)), redis_get(stack.datastores["cache"], f"stock:{product}")
+    oversell = invariant(verdict, "no_oversell")
+    assert oversell["status"] == "invalid"
+    assert units_kept > 200 or left + units_kept > 200
+    assert oversell["figure"] == max(units_kept - 200, left + units_kept - 200, -left, 0)
+
+
+def test_no_idempotency_duplicates_retried_orders(system_stack, tmp_path):
+    stack = system_stack("shop", bugs=["no-idempotency"])
+    code, out, verdict, history = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "8s")
+    assert code == 1, out[-3000:]
+    rows = kept(stack, verdict["values"]["product"])
+    per_key = defaultdict(int)
+    for key, _ in rows:
+        per_key[key] += 1
+    twice = {k for k, n in per_key.items() if n > 1} | {k for k, ids in acked(history).items() if len(ids) > 1}
+    dup = invariant(verdict, "no_duplicates")
+    assert dup["status"] == "invalid" and dup["figure"] == len(twice) > 0
+
+
+def test_racy_idempotency_acknowledges_two_orders_for_one_key(system_stack, tmp_path):
+    """Double submits race past the idempotency check: two ids acknowledged, one row kept, a unit leaked."""
+    stack = system_stack("shop", bugs=["racy-idempotency"])
+    code, out, verdict, history = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "8s")
+    assert code == 1, out[-3000:]
+    product = verdict["values"]["product"]
+    rows = kept(stack, product)
+    ids = acked(history)
+    several = {k for k, v in ids.items() if len(v) > 1}
+    kept_ids = {i for _, i in rows}
+    lost_ids = {i for v in ids.values() for i in v} - kept_ids
+    left = redis_get(stack.datastores["cache"], f"stock:{product}")
+    results = {i["name"]: i for i in verdict["invariants"]}
+    assert results["no_duplicates"]["status"] == "invalid" and results["no_duplicates"]["figure"] == len(several) > 0
+    assert results["no_data_loss"]["status"] == "invalid" and results["no_data_loss"]["figure"] == len(lost_ids) > 0
+    assert results["no_oversell"]["status"] == "invalid"
+    assert results["no_oversell"]["figure"] == 200 - left - len(rows) > 0
+    assert verdict["history"]["keys_with_multiple_ids"] == len(several)
