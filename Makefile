@@ -14,6 +14,7 @@ demo: setup
 	$(BIN)/locust-chaos run worker-crash --workers 2
 
 bench: setup
+	$(BIN)/python bench/verify_history.py
 	$(BIN)/python bench/proxy_overhead.py
 
 clean:

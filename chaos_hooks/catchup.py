@@ -3,7 +3,7 @@
 From the end of the load a greenlet samples the backlog (the `backlog` read) and the number of kept rows (the
 `persisted` read, counted). Once the history is complete the verifier asks: is everything acknowledged kept?
 The catch-up moment is the first sample from which the backlog stayed empty and the row count stayed at its
-final value. Waiting ends at the bound, or once the backlog is empty and nothing new is kept for `settle` s
+final value, for at least QUIET_S. Waiting ends at the bound, or once the backlog is empty and nothing new is kept for `settle` s
 (acknowledged operations missing then will never arrive).
 
 Per fault: the backlog the moment before its heal, and the seconds from the heal until that backlog drained.
@@ -19,6 +19,9 @@ from .reads import as_number
 
 log = logging.getLogger("locust_chaos.catchup")
 POLL_S = 0.1
+# Caught up means it stays so: requests clients abandoned at the end of the load may still be finishing
+# inside the system. The figure is the start of this quiet stretch, not its end.
+QUIET_S = 1.0
 
 
 @dataclass
@@ -112,8 +115,8 @@ class CatchUpWatch:
                     checked_at = latest[2]
                 except ReadFailed as err:
                     self.errors.append(str(err))
-                if missing == 0:
-                    return CatchUp(self.since, True, max(settled - self.since, 0.0), time.monotonic() - started)
+            if missing == 0 and settled is not None and time.time() - settled >= QUIET_S:
+                return CatchUp(self.since, True, max(settled - self.since, 0.0), time.monotonic() - started)
             if latest is not None:
                 reason = (f"backlog {latest[1] if latest[1] is not None else 'unknown'}, "
                           f"{missing if missing is not None else 'unknown'} acknowledged not kept")

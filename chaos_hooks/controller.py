@@ -86,7 +86,7 @@ class RunController:
                 saved = step.run(self.ctx)
             except SetupFailed as err:
                 raise TargetUnreachable(f"{step.source}: setup.{i} ({step.describe()}) failed: {err}") from None
-            self.values.update(saved)
+            self.values.update({k: _plain(v) for k, v in saved.items()})
         self.scheduler.start()
         log.info("chaos run %s: %s on %s, %d fault(s) scheduled; values %s", self.run_id, self.scenario.name,
                  self.profile.host, len(self.faults),
@@ -207,3 +207,14 @@ class RunController:
         if self.verdict is None or self.verdict["harness_problems"]:
             return 3
         return {VALID: 0, UNKNOWN: 3}.get(self.verdict["status"], 1)
+
+
+def _plain(value):
+    """Run values travel to every worker (msgpack) and into verdict.json: numbers and strings only."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)  # Decimal, datetime, UUID, ...

@@ -14,6 +14,45 @@ from .history import OUTCOME_NAMES
 from .table import NO_VALUE, hash_strs, hash_texts
 
 _INT = np.int64
+DTYPES = {"name": np.int16, "key": _INT, "id": _INT, "seq": _INT, "outcome": np.uint8, "status": np.int16,
+          "t0": np.float64, "t1": np.float64, "source": np.int16}
+
+
+class _Columns:
+    """Append-only columns in buffers that double when full: a million ops in a few large allocations, which
+    go back to the system when freed (a thousand small per-batch arrays would fragment the heap)."""
+
+    def __init__(self):
+        self.n = 0
+        self.capacity = 0
+        self.data: dict[str, np.ndarray] = {}
+
+    def append(self, batch: dict[str, np.ndarray | None], n: int) -> None:
+        if self.n + n > self.capacity:
+            self._grow(max(65536, 2 * self.capacity, self.n + n))
+        for name, values in batch.items():
+            if values is None:
+                if name in self.data:
+                    self.data[name][self.n:self.n + n] = NO_VALUE
+                continue
+            if name not in self.data:  # first batch, or a column first seen now (seq): earlier rows have none
+                self.data[name] = np.full(self.capacity, NO_VALUE if name == "seq" else 0, DTYPES[name])
+            self.data[name][self.n:self.n + n] = values
+        self.n += n
+
+    def _grow(self, capacity: int) -> None:
+        for name, old in self.data.items():
+            new = np.empty(capacity, old.dtype)
+            new[:self.n] = old[:self.n]
+            self.data[name] = new
+        self.capacity = capacity
+
+    def view(self) -> dict[str, np.ndarray]:
+        out = {name: arr[:self.n] for name, arr in self.data.items()}
+        for name, dtype in DTYPES.items():
+            if name not in out:
+                out[name] = np.full(self.n, NO_VALUE, dtype) if name == "seq" else np.empty(0, dtype)
+        return out
 
 
 class HistoryStore:
@@ -24,8 +63,7 @@ class HistoryStore:
         self._source_codes: dict[str, int] = {}
         self.received: dict[str, int] = {}   # ops received per source
         self.expected: dict[str, int] = {}   # final totals, once a source has flushed
-        self._parts: dict[str, list] = {c: [] for c in ("name", "key", "id", "seq", "outcome", "status", "t0", "t1",
-                                                         "source")}
+        self._columns = _Columns()
         self._text = tempfile.TemporaryFile(prefix="locust-chaos-history-")
         self._text_blocks: list[tuple[int, int, int, int]] = []  # (offset, first row, rows, bytes)
         self._cache: dict | None = None
@@ -48,21 +86,17 @@ class HistoryStore:
             if name not in code:
                 code[name] = len(self.names)
                 self.names.append(name)
-        p = self._parts
-        p["name"].append(np.fromiter((code[x] for x in names), np.int16, count=n))
-        p["key"].append(hash_strs(keys))
-        p["id"].append(hash_texts(ids))
-        seqs = batch.get("seq")
-        p["seq"].append(np.full(n, NO_VALUE, _INT) if seqs is None else
-                        np.fromiter((NO_VALUE if s is None else s for s in seqs), _INT, count=n))
-        p["outcome"].append(np.frombuffer(batch["outcome"], np.uint8))
-        p["status"].append(np.frombuffer(batch["status"], np.int16))
-        p["t0"].append(np.frombuffer(batch["t0"], np.float64))
-        p["t1"].append(np.frombuffer(batch["t1"], np.float64))
         if source not in self._source_codes:
             self._source_codes[source] = len(self.sources)
             self.sources.append(source)
-        p["source"].append(np.full(n, self._source_codes[source], np.int16))
+        seqs = batch.get("seq")
+        self._columns.append({
+            "name": np.fromiter(map(code.__getitem__, names), np.int16, count=n), "key": hash_strs(keys),
+            "id": hash_texts(ids),
+            "seq": None if seqs is None else np.fromiter((NO_VALUE if q is None else q for q in seqs), _INT, count=n),
+            "outcome": np.frombuffer(batch["outcome"], np.uint8), "status": np.frombuffer(batch["status"], np.int16),
+            "t0": np.frombuffer(batch["t0"], np.float64), "t1": np.frombuffer(batch["t1"], np.float64),
+            "source": self._source_codes[source]}, n)
         blob = msgpack.packb([keys, ids])
         offset = self._text.seek(0, 2)
         self._text.write(blob)
@@ -80,12 +114,9 @@ class HistoryStore:
 
     # --- reading -------------------------------------------------------------------------------------
     def columns(self) -> dict[str, np.ndarray]:
-        """name, key, id, seq, outcome, status, t0, t1, source as arrays of n rows."""
+        """name, key, id, seq, outcome, status, t0, t1, source as arrays of n rows (views, not copies)."""
         if self._cache is None:
-            empty = {"name": np.int16, "key": _INT, "id": _INT, "seq": _INT, "outcome": np.uint8,
-                     "status": np.int16, "t0": np.float64, "t1": np.float64, "source": np.int16}
-            self._cache = {c: (np.concatenate(v) if v else np.empty(0, empty[c])) for c, v in self._parts.items()}
-            self._parts = {c: ([arr] if len(arr) else []) for c, arr in self._cache.items()}
+            self._cache = self._columns.view()
         return self._cache
 
     def has_seq(self) -> bool:

@@ -1,13 +1,13 @@
 """Crash-safe record of applied faults: intent is written (and fsynced) before a fault is applied, and a heal
 record after it is undone. Whatever has no heal record is healed by `locust-chaos heal` or the next run's
 preflight — unless the process that applied it still runs (that run heals its own faults)."""
-import json
 import logging
 import os
 import time
 import uuid
 
 from . import procs
+from .jsonl import append_synced, read_entries
 
 log = logging.getLogger("locust_chaos.journal")
 
@@ -18,10 +18,7 @@ class Journal:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
 
     def _append(self, entry: dict) -> None:
-        with open(self.path, "a") as f:
-            f.write(json.dumps(entry) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        append_synced(self.path, entry)
 
     def intent(self, action: str, name: str, target_source: str, heal: dict) -> str:
         entry_id = uuid.uuid4().hex[:12]
@@ -34,18 +31,9 @@ class Journal:
         self._append({"op": note, "id": entry_id, "ts": time.time()})
 
     def pending(self) -> list[dict]:
-        try:
-            with open(self.path) as f:
-                lines = f.readlines()
-        except FileNotFoundError:
-            return []
         open_entries: dict[str, dict] = {}
-        for line in lines:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # a torn last line from a crash mid-write
-            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+        for entry in read_entries(self.path):
+            if not isinstance(entry.get("id"), str):
                 continue
             if entry.get("op") == "intent":
                 open_entries[entry["id"]] = entry

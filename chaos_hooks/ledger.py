@@ -2,11 +2,10 @@
 pid, start time and component. Teardown stops each one still running, restarts check it before starting
 another copy, and after a crash the next `heal` finds them. A pid is only ever signalled while its start
 time matches, so a reused pid is never touched."""
-import json
-import os
 import time
 
 from . import procs
+from .jsonl import append_synced, read_entries
 
 
 class Ledger:
@@ -14,29 +13,12 @@ class Ledger:
         self.path = path
 
     def record(self, component: str, pid: int, argv: list[str], stop_signal: str | None = None) -> None:
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        entry = {"component": component, "pid": pid, "started": procs.start_time(pid), "argv": argv[:4],
-                 "ts": time.time(), **({"stop_signal": stop_signal} if stop_signal else {})}
-        with open(self.path, "a") as f:
-            f.write(json.dumps(entry) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        append_synced(self.path, {"component": component, "pid": pid, "started": procs.start_time(pid),
+                                  "argv": argv[:4], "ts": time.time(),
+                                  **({"stop_signal": stop_signal} if stop_signal else {})})
 
     def entries(self) -> list[dict]:
-        try:
-            with open(self.path) as f:
-                lines = f.readlines()
-        except OSError:
-            return []
-        out = []
-        for line in lines:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # a torn last line from a crash mid-write
-            if isinstance(entry, dict) and isinstance(entry.get("pid"), int):
-                out.append(entry)
-        return out
+        return [e for e in read_entries(self.path) if isinstance(e.get("pid"), int)]
 
     def running(self, component: str | None = None) -> list[dict]:
         """Entries whose process still runs (same pid and start time)."""

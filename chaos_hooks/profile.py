@@ -135,7 +135,8 @@ def parse_profile(doc) -> Profile:
         if kind_of(datastores[name]) is None:
             f.fail(p, "unsupported datastore")
     owner_pid = f.int(top, (), "owner_pid", None, low=1, high=2 ** 31)
-    ledger = f.str(top, (), "ledger", None)
+    # Copies the harness starts of a user's components are recorded too: a heal never starts a second one.
+    ledger = f.str(top, (), "ledger", None) or os.path.join(state_dir(), "started.jsonl")
     components = {}
     for name, spec in f.mapping(top.get("components"), ("components",), what="a mapping of name: {...}").items():
         if not _NAME.match(name):

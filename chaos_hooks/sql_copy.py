@@ -14,9 +14,9 @@ import numpy as np
 import psycopg
 from psycopg import pq
 
-from .table import NO_VALUE, NUMBER_COLUMNS, TEXT_COLUMNS, Table, hash_strs, hash_texts
+from .table import NO_VALUE, NUMBER_COLUMNS, TEXT_COLUMNS, Table, hash_texts
 
-BLOCK_ROWS = 65536
+BLOCK_ROWS = 16384  # about 1 MB of text: the per-row Python strings of one block stay small
 _ESCAPE = re.compile(r"\\(.)")
 _UNESCAPE = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "\\": "\\"}
 
@@ -65,7 +65,7 @@ def _copy_blocks(pgconn, statement: bytes, timeout: float):
     while True:
         nbytes, data = pgconn.get_copy_data(1)
         if nbytes > 0:
-            rows.append(bytes(data))
+            rows.append(data)  # a view of libpq's buffer, owned by the object: no copy
             if len(rows) >= BLOCK_ROWS:
                 yield b"".join(rows)
                 rows.clear()
@@ -125,7 +125,7 @@ class _Spill:
         for i, column in enumerate(self.columns):
             values = fields[i]
             if column in TEXT_COLUMNS:
-                out[column] = hash_strs(values) if None not in values else hash_texts(values)
+                out[column] = hash_texts(values)
             else:
                 out[column] = np.fromiter((NO_VALUE if v is None else int(v) for v in values), np.int64,
                                           count=len(values))

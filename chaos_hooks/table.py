@@ -12,9 +12,12 @@ COLUMNS = TEXT_COLUMNS + NUMBER_COLUMNS
 NO_VALUE = np.int64(-(2 ** 63))  # a NULL id/seq/units; hash() never returns it (CPython maps -1 to -2 only)
 
 
-def hash_texts(texts) -> np.ndarray:
+def hash_texts(texts: list) -> np.ndarray:
     """int64 hashes of strings (None -> NO_VALUE)."""
-    return np.fromiter((NO_VALUE if t is None else hash(t) for t in texts), np.int64, count=len(texts))
+    hashes = np.fromiter(map(hash, texts), np.int64, count=len(texts))
+    if None in texts:
+        hashes[np.fromiter((t is None for t in texts), bool, count=len(texts))] = NO_VALUE
+    return hashes
 
 
 def hash_strs(texts: list) -> np.ndarray:

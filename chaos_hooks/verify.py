@@ -12,7 +12,7 @@ from .catchup import CatchUp, CatchUpWatch
 from .datastores import ReadFailed
 from .history_view import HistoryView
 from .invariants import INVALID, INVARIANTS, UNKNOWN, VALID, ReadUnavailable, run_isolated
-from .invariants.sets import analyse
+from .invariants.sets import analyse, analysis_for
 from .read_results import ReadResults
 
 log = logging.getLogger("locust_chaos.verify")
@@ -86,15 +86,15 @@ def history_counts(history: HistoryView, reads: ReadResults) -> dict:
     ops = history.n
     counts = {"ops": ops}
     try:
-        rows = reads.get("persisted")
+        reads.get("persisted")
     except ReadUnavailable:
         elem = history.elements()
         acked = np.unique(elem[history.ok_mask()])
         counts.update(attempted=int(len(np.unique(elem))), acked=int(len(acked)))
         return counts
-    a = history.memo(("sets", rows), lambda: analyse(history, rows))
-    counts.update(attempted=len(a.attempted), acked=len(a.acked), failed=len(a.failed),
-                  indeterminate=len(a.indeterminate), lost=len(a.lost), unexpected=len(a.unexpected),
+    a = analysis_for(history, reads)
+    counts.update(attempted=a.attempted, acked=a.acked, failed=a.failed,
+                  indeterminate=a.indeterminate, lost=len(a.lost), unexpected=len(a.unexpected),
                   recovered=len(a.recovered), duplicated=len(a.duplicated), acked_ids=a.acked_ids,
                   keys_with_multiple_ids=len(a.multi_id), persisted_rows=a.persisted_rows)
     return counts

@@ -31,6 +31,15 @@ def servers_only(servers=None):
     return EmbeddedStack(spec, die_with_parent=True, progress=lambda *_: None)
 
 
+def chaos_run(stack, tmp_path, scenario, *args, name="report", seed=7):
+    """`locust-chaos run SCENARIO --target` against a stack a test started; (code, output, verdict, history)."""
+    report = tmp_path / name
+    code, out = run_cli(["run", scenario, "--target", stack.profile_path, "--report-dir", str(report),
+                         "--seed", str(seed), *args])
+    assert "Traceback" not in out, out[-3000:]
+    return code, out, load_verdict(report), history_records(report)
+
+
 def load_verdict(report_dir) -> dict:
     with open(os.path.join(report_dir, "verdict.json")) as f:
         return json.load(f)

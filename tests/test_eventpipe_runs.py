@@ -5,17 +5,9 @@ from collections import defaultdict
 
 import pytest
 
-from helpers import history_records, invariant, load_verdict, run_cli, sql
+from helpers import chaos_run, invariant, sql
 
 pytestmark = pytest.mark.slow
-
-
-def chaos_run(stack, tmp_path, scenario, *args, name="report"):
-    report = tmp_path / name
-    code, out = run_cli(["run", scenario, "--target", stack.profile_path, "--report-dir", str(report),
-                         "--seed", "3", *args])
-    assert "Traceback" not in out, out[-3000:]
-    return code, out, load_verdict(report), history_records(report)
 
 
 def kept_rows(stack, run_id) -> list[tuple[str, int]]:

@@ -17,7 +17,7 @@ import redis
 from chaos_hooks.journal import Journal
 from chaos_hooks.ledger import Ledger
 from chaos_hooks.procs import same_process
-from helpers import BIN, CLI, ROOT, history_records, ledger_alive, load_verdict, run_cli, wait_for
+from helpers import BIN, CLI, ROOT, ledger_alive, load_verdict, run_cli, wait_for
 
 BOOM_PLUGIN = '''\
 """A plugin with bugs of its own: the harness must turn them into one line and exit 3."""

@@ -60,7 +60,14 @@ def _checked(args):
     else:
         system = load_system(scenario.system or default_system())
         system.check_bugs(args.bugs or "")
-        check_fit(scenario, template_profile(system))
+        try:
+            check_fit(scenario, template_profile(system))
+        except ScenarioError as err:
+            if scenario.system:
+                raise
+            raise ScenarioError(f"{err} (the scenario names no system and no --target was given, so it was "
+                                f"checked against the default reference system {system.name}; pass --target "
+                                f"PROFILE to run it against your own)") from None
         locustfile = args.locustfile or system.locustfile
     if not locustfile:
         raise ScenarioError("--locustfile: needed with --target (the file with your user classes)")

@@ -1,12 +1,13 @@
 """`locust-chaos list | show | validate`: the presets, one scenario's timeline, and checking without running."""
 from ..durations import format_duration, parse_duration
 from ..errors import ChaosError, ScenarioError
+from ..faults import build_faults
 from ..fit import check_fit
 from ..profile import load_profile
 from ..reachability import check_reachable
 from ..scenario import load_plugins, load_scenario, preset_names
 from ..system_profile import template_profile
-from ..systems import default_system, load_system
+from ..systems import load_system
 
 
 def add_to(sub, epilog: str) -> None:
@@ -84,10 +85,17 @@ def cmd_validate(args) -> int:
             print(f"{scenario.source}: ok against {profile.source} (not contacted)")
             return 0
         checked = check_reachable(profile)
+        for fault in build_faults(scenario.faults, profile):
+            fault.preflight()  # what it acts on is there now (a component running, ...)
+        if scenario.faults:
+            checked.append(f"{len(scenario.faults)} fault target(s)")
         print(f"{scenario.source}: ok against {profile.source} (reachable: {', '.join(checked) or 'nothing to check'})")
         return 0
-    system = load_system(scenario.system or default_system())
+    summary = f"{scenario.source}: ok ({len(scenario.faults)} fault(s), invariants: {', '.join(scenario.invariants)}"
+    if scenario.system is None:
+        print(summary + "; give --target PROFILE to check it against your system)")
+        return 0
+    system = load_system(scenario.system)
     check_fit(scenario, template_profile(system))
-    print(f"{scenario.source}: ok ({len(scenario.faults)} fault(s), invariants: {', '.join(scenario.invariants)}; "
-          f"fits system {system.name})")
+    print(summary + f"; fits system {system.name})")
     return 0

@@ -11,11 +11,11 @@ from .sets import EVIDENCE_LIMIT, analysis_for, history_texts, row_texts
 def no_data_loss(history, reads, params) -> Result:
     a = analysis_for(history, reads)
     rows = reads.get("persisted")
-    acked = len(a.acked)
+    acked = a.acked
     if acked == 0:
         return Result("no_data_loss", UNKNOWN, "undecided: nothing was acknowledged, so nothing can be lost",
                       figure=None)
-    extra_ids = a.lost_ids[~np.isin(a.lost_id_elements, a.lost)] if len(a.lost_ids) else a.lost_ids
+    extra_ids = a.lost_ids_kept_key
     figure = len(a.lost) + len(extra_ids)
     lost_names = history_texts(history, a.lost, among=history.ok_mask())
     id_rows = np.isin(history.columns["id"], extra_ids[:EVIDENCE_LIMIT]) & history.ok_mask() \
@@ -27,7 +27,7 @@ def no_data_loss(history, reads, params) -> Result:
     if len(extra_ids):
         parts[0] += f" ({len(a.lost)} never persisted, {len(extra_ids)} acknowledged ids not kept)"
     parts.append(f"unexpected {len(a.unexpected)}")
-    parts.append(f"recovered {len(a.recovered)} of {len(a.indeterminate)} unknown-outcome")
+    parts.append(f"recovered {len(a.recovered)} of {a.indeterminate} unknown-outcome")
     if len(a.lost_worker_recovered):
         parts.append(f"{len(a.lost_worker_recovered)} kept from a lost load generator (outcome unknown)")
     if not a.ids_checked and a.acked_ids:

@@ -29,9 +29,9 @@ def no_duplicates(history, reads, params) -> Result:
         if len(a.multi_id):
             parts.append(f"{len(a.multi_id)} acknowledged with 2+ different ids, e.g. {sample(multi)}")
         return Result("no_duplicates", INVALID, "; ".join(parts), figure=figure, evidence=evidence)
-    if len(a.acked) == 0:
+    if a.acked == 0:
         return Result("no_duplicates", UNKNOWN, "undecided: nothing was acknowledged", figure=None)
-    return Result("no_duplicates", VALID, f"each of {len(a.persisted)} kept at most once, each acknowledged with "
+    return Result("no_duplicates", VALID, f"each of {a.persisted} kept at most once, each acknowledged with "
                                           f"one id ({a.acked_ids} ids)", figure=0, evidence=evidence)
 
 

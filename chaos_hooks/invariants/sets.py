@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..history_view import HistoryView, elements
+from ..sorted_sets import group_starts, isin, unique, unique_counts
 from ..table import NO_VALUE, Table
 
 EVIDENCE_LIMIT = 1000  # evidence lists name at most this many items; the counts are always exact
@@ -18,11 +19,12 @@ EVIDENCE_LIMIT = 1000  # evidence lists name at most this many items; the counts
 
 @dataclass
 class SetAnalysis:
-    attempted: np.ndarray
-    acked: np.ndarray
-    failed: np.ndarray
-    indeterminate: np.ndarray
-    persisted: np.ndarray        # distinct persisted elements
+    """Counts, and the (few) elements evidence names; the large per-operation arrays are not kept."""
+    attempted: int
+    acked: int
+    failed: int
+    indeterminate: int
+    persisted: int               # distinct elements kept
     persisted_rows: int
     lost: np.ndarray
     unexpected: np.ndarray
@@ -31,72 +33,75 @@ class SetAnalysis:
     duplicated_rows: np.ndarray  # their row counts
     acked_ids: int
     lost_ids: np.ndarray         # acked ids absent from the rows' ids (empty when rows carry no id)
-    lost_id_elements: np.ndarray  # the element of each lost id
+    lost_ids_kept_key: np.ndarray  # lost ids whose element (key) was kept: an acknowledgement lost beyond the keys
     ids_checked: bool
     multi_id: np.ndarray         # elements acknowledged with more than one distinct id
     unattributed: np.ndarray     # persisted, never seen, from a lost generator or not attributable
     lost_worker_recovered: np.ndarray
 
 
-def _isin(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.isin(a, b, assume_unique=True) if len(a) and len(b) else np.zeros(len(a), bool)
-
-
 def analyse(h: HistoryView, rows: Table) -> SetAnalysis:
-    cols = h.columns
+    """Large intermediates are dropped as soon as they are used: a million operations need ~60 MB here."""
     elem = h.elements()
-    uniq, inverse = np.unique(elem, return_inverse=True)
-    any_ok = np.bincount(inverse, weights=h.ok_mask(), minlength=len(uniq)) > 0
-    any_info = np.bincount(inverse, weights=h.info_mask(), minlength=len(uniq)) > 0
+    # Group the operations by element once; every per-element fact is a reduction over the groups.
+    order = np.argsort(elem, kind="stable")
+    sorted_elem = elem[order]
+    starts = group_starts(sorted_elem)
+    uniq = sorted_elem[starts]
+    del sorted_elem
+    any_ok = np.logical_or.reduceat(h.ok_mask()[order], starts) if len(starts) else np.zeros(0, bool)
+    any_info = np.logical_or.reduceat(h.info_mask()[order], starts) if len(starts) else np.zeros(0, bool)
     acked, indeterminate, failed = uniq[any_ok], uniq[~any_ok & any_info], uniq[~any_ok & ~any_info]
+    del any_ok, any_info
+
+    # Ids: every acknowledged id must be kept; one element acknowledged with two ids is two sales.
+    ids_sorted = h.columns["id"][order]  # only acknowledged operations carry an id; NO_VALUE is the least int64
+    del order
+    multi_id = np.empty(0, np.int64)
+    if len(starts):
+        most = np.maximum.reduceat(ids_sorted, starts)
+        ids_sorted[ids_sorted == NO_VALUE] = np.iinfo(np.int64).max  # for the minimum, "no id" must not count
+        differs = (most != NO_VALUE) & (np.minimum.reduceat(ids_sorted, starts) != most)
+        ids_sorted[ids_sorted == np.iinfo(np.int64).max] = NO_VALUE
+        multi_id = uniq[differs]
+        del most, differs
+    del starts
+    acked_ids = unique(ids_sorted[ids_sorted != NO_VALUE])
+    del ids_sorted
 
     use_seq = h.has_seq and rows.has("seq")
     p_elem = elements(rows.columns["key"], rows.columns["seq"] if use_seq else None)
-    p_uniq, p_counts = np.unique(p_elem, return_counts=True)
-    lost = acked[~_isin(acked, p_uniq)]
-    never_attempted = p_uniq[~_isin(p_uniq, uniq)]
-    unexpected = np.union1d(never_attempted, failed[_isin(failed, p_uniq)])
-    recovered = indeterminate[_isin(indeterminate, p_uniq)]
+    p_uniq, p_counts = unique_counts(p_elem)
+    lost = acked[~isin(acked, p_uniq)]
+    never_attempted = p_uniq[~isin(p_uniq, uniq)]
+    unexpected = np.union1d(never_attempted, failed[isin(failed, p_uniq)])
+    recovered = indeterminate[isin(indeterminate, p_uniq)]
+    counts = {"attempted": len(uniq), "acked": len(acked), "failed": len(failed),
+              "indeterminate": len(indeterminate), "persisted": len(p_uniq)}
+    del uniq, acked, failed
+    duplicated, duplicated_rows = p_uniq[p_counts > 1], p_counts[p_counts > 1]
+    del p_uniq, p_counts
+
+    ids_checked = rows.has("id")
+    lost_ids = acked_ids[~isin(acked_ids, unique(rows.columns["id"]))] if ids_checked else np.empty(0, np.int64)
+    lost_ids_kept_key = np.empty(0, np.int64)
+    if len(lost_ids):  # rare: find which of them belong to kept keys
+        hit = isin(h.columns["id"], lost_ids) & ~isin(elem, np.sort(lost))
+        lost_ids_kept_key = unique(h.columns["id"][hit])
 
     # Persisted rows nobody reported: from a load generator lost mid-run, their outcome is unknown.
     unattributed = lost_recovered = np.empty(0, np.int64)
     if h.lost_tags and len(never_attempted):
-        rows_idx = _rows_of(p_elem, never_attempted)
-        keys = rows.strings("key", rows_idx)
+        keys = rows.strings("key", _rows_of(p_elem, never_attempted))
         from_lost = np.array([_tag(k) in h.lost_tags for k in keys], bool)
         attributable = np.array([_tag(k) in h.known_tags for k in keys], bool)
         lost_recovered = never_attempted[from_lost]
         unattributed = never_attempted[~attributable]
         unexpected = np.setdiff1d(unexpected, np.union1d(lost_recovered, unattributed), assume_unique=True)
-
-    ok_id = h.ok_mask() & (cols["id"] != NO_VALUE)
-    pair_elem, pair_id = elem[ok_id], cols["id"][ok_id]
-    acked_ids = np.unique(pair_id)
-    ids_checked = rows.has("id")
-    if ids_checked:
-        missing = ~_isin(acked_ids, np.unique(rows.columns["id"]))
-        lost_ids = acked_ids[missing]
-    else:
-        lost_ids = np.empty(0, np.int64)
-    lost_id_elements = np.empty(0, np.int64)
-    if len(lost_ids):
-        first = np.unique(pair_id, return_index=True)
-        lost_id_elements = pair_elem[first[1][np.searchsorted(first[0], lost_ids)]]
-    multi_id = np.empty(0, np.int64)
-    if len(pair_elem):
-        order = np.lexsort((pair_id, pair_elem))
-        se, si = pair_elem[order], pair_id[order]
-        distinct = np.ones(len(se), bool)
-        distinct[1:] = (se[1:] != se[:-1]) | (si[1:] != si[:-1])
-        e_of_pairs = se[distinct]
-        counts = np.unique(e_of_pairs, return_counts=True)
-        multi_id = counts[0][counts[1] > 1]
-    return SetAnalysis(attempted=uniq, acked=acked, failed=failed, indeterminate=indeterminate, persisted=p_uniq,
-                       persisted_rows=rows.n, lost=lost, unexpected=unexpected, recovered=recovered,
-                       duplicated=p_uniq[p_counts > 1], duplicated_rows=p_counts[p_counts > 1],
-                       acked_ids=len(acked_ids), lost_ids=lost_ids, lost_id_elements=lost_id_elements,
-                       ids_checked=ids_checked, multi_id=multi_id, unattributed=unattributed,
-                       lost_worker_recovered=lost_recovered)
+    return SetAnalysis(**counts, persisted_rows=rows.n, lost=lost, unexpected=unexpected, recovered=recovered,
+                       duplicated=duplicated, duplicated_rows=duplicated_rows, acked_ids=len(acked_ids),
+                       lost_ids=lost_ids, lost_ids_kept_key=lost_ids_kept_key, ids_checked=ids_checked,
+                       multi_id=multi_id, unattributed=unattributed, lost_worker_recovered=lost_recovered)
 
 
 def _tag(key: str | None) -> str | None:

@@ -7,6 +7,7 @@ and raises ReadFailed with a one-line reason when the system cannot answer.
 from dataclasses import dataclass
 
 from ..datastores import Datastores, ReadFailed
+from ..declared import Declared
 from ..fields import Fields
 from ..table import Table
 
@@ -18,30 +19,12 @@ class ReadContext:
     control_host: str
 
 
-class Read:
-    kind = ""                     # the profile field that selects this kind
-    extra_fields: set = set()     # other fields it accepts besides `from` and `kind`
-    datastore_kinds: set = set()  # what `from:` must name (empty: no datastore)
+class Read(Declared):
+    """Gives one value, or rows; raises ReadFailed with a one-line reason when the system cannot answer."""
 
     def __init__(self, role: str, spec: dict, f: Fields, path: tuple, datastores: dict):
         self.role = role
-        self.path = path
-        self.source = f.where(path)
-        self.store = None
-        if self.datastore_kinds:
-            from ..datastores import kind_of
-            self.store = f.str(spec, path, "from", choices=set(datastores) or {"(none declared)"})
-            if kind_of(datastores[self.store]) not in self.datastore_kinds:
-                f.fail(path + ("from",), f"{self.store!r} is {datastores[self.store]!r}, but a {self.kind} read "
-                                         f"needs {' or '.join(sorted(self.datastore_kinds))}")
-        self.parse(spec, f, path)
-
-    def parse(self, spec: dict, f: Fields, path: tuple) -> None:
-        """Reads the kind's own fields; fail via f.fail(path + (field,), why)."""
-
-    def placeholders(self) -> set[str]:
-        """Run values the read uses (checked against what a run defines)."""
-        return set()
+        super().__init__(spec, f, path, datastores)
 
     def describe(self) -> str:
         return f"{self.kind} read"

@@ -1,6 +1,7 @@
 """`http: "GET /path"` — JSON from the system's control host (or an absolute URL), optionally the part at
 `path: a.b.0`. As a value, a number; as rows, a list of keys or of {key, id, seq, units} objects."""
 from ..datastores import ReadFailed
+from ..declared import walk_json
 from ..errors import TargetUnreachable
 from ..http_json import http_json
 from ..table import Table
@@ -35,7 +36,7 @@ class HttpJsonRead(Read):
 
     def parse(self, spec, f, path):
         self.method, self.where = split_request(f.str(spec, path, "http"), f, path + ("http",))
-        self.json_path = [p for p in f.str(spec, path, "path", "").split(".") if p]
+        self.json_path = f.str(spec, path, "path", "", nonempty=False)
         self.expect = f.int(spec, path, "expect", 200, low=100, high=599)
 
     def placeholders(self):
@@ -52,12 +53,10 @@ class HttpJsonRead(Read):
             raise ReadFailed(str(err)) from None
         if status != self.expect:
             raise ReadFailed(f"{self.method} {url} answered {status}, not {self.expect}")
-        for part in self.json_path:
-            try:
-                body = body[int(part)] if isinstance(body, list) else body[part]
-            except (KeyError, IndexError, ValueError, TypeError):
-                raise ReadFailed(f"{url}: the answer has nothing at {'.'.join(self.json_path)}") from None
-        return body
+        try:
+            return walk_json(body, self.json_path)
+        except LookupError:
+            raise ReadFailed(f"{url}: the answer has nothing at {self.json_path}") from None
 
     def value(self, ctx):
         return self._json(ctx)

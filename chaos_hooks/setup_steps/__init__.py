@@ -1,5 +1,6 @@
 """Setup step kinds by the profile field that selects them (`http:`, `redis:`, `sql:`). Add one: a module
 with a Step subclass and `register(MyStep)`."""
+from ..declared import build
 from ..fields import Fields
 from .base import SetupFailed, Step
 
@@ -12,15 +13,7 @@ def register(cls: type[Step]) -> type[Step]:
 
 
 def parse_step(spec, f: Fields, path: tuple, datastores: dict) -> Step:
-    spec = f.mapping(spec, path)
-    kinds = [k for k in spec if k in STEP_KINDS]
-    if len(kinds) != 1:
-        f.fail(path, f"a setup step needs exactly one of {', '.join(sorted(STEP_KINDS))}"
-                     + (f" (it has {', '.join(kinds)})" if kinds else ""))
-    cls = STEP_KINDS[kinds[0]]
-    allowed = {cls.kind} | cls.extra_fields | ({"from"} if cls.datastore_kinds else set())
-    f.mapping(spec, path, allowed)
-    return cls(spec, f, path, datastores)
+    return build(STEP_KINDS, "a setup step", spec, f, path, datastores)
 
 
 from . import http_step, redis_step, sql_step  # noqa: E402,F401  (register the kinds)

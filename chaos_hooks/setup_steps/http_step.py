@@ -2,6 +2,7 @@
 `save: {name: path.in.answer}` keeps parts of the JSON answer as run values."""
 import json
 
+from ..declared import walk_json
 from ..errors import TargetUnreachable
 from ..http_json import http_json
 from ..reads.http_json_read import split_request, url_for
@@ -43,12 +44,9 @@ class HttpStep(Step):
                               f"(expected {self.expect or '2xx'}): {json.dumps(answer)[:200]}")
         saved = {}
         for name, json_path in self.save.items():
-            value = answer
-            for part in (p for p in json_path.split(".") if p):
-                try:
-                    value = value[int(part)] if isinstance(value, list) else value[part]
-                except (KeyError, IndexError, ValueError, TypeError):
-                    raise SetupFailed(f"{self.method} {url}: the answer has nothing at {json_path!r} "
-                                      f"to save as {name!r}") from None
-            saved[name] = value
+            try:
+                saved[name] = walk_json(answer, json_path)
+            except LookupError:
+                raise SetupFailed(f"{self.method} {url}: the answer has nothing at {json_path!r} "
+                                  f"to save as {name!r}") from None
         return saved

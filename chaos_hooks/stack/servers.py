@@ -10,7 +10,6 @@ import psycopg
 import redis
 
 from .. import procs
-from ..components import Component
 from ..errors import TargetUnreachable
 
 

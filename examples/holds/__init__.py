@@ -1,0 +1,1 @@
+"""Inventory holds: HTTP API -> Redis (stock, Lua) -> Redis stream -> worker -> PostgreSQL."""
