@@ -74,7 +74,7 @@ class RunController:
         self.lost: dict[str, dict] = {}  # node id -> {tag, ops_reported}
         self.load_ended_at: float | None = None
         self.verdict: dict | None = None
-        self.aborted = False
+        self.aborted: str | None = None  # why the run stopped before its verdict
 
     def _own_context(self) -> ReadContext:
         return ReadContext(Datastores(self.profile.datastores), self.values, self.profile.control_host)
@@ -99,8 +99,10 @@ class RunController:
 
     # --- during and after the load -------------------------------------------------------------------
     def watch_workers(self, clients_state) -> None:
-        """Marks load generators that went missing (Locust's heartbeat) as lost, at once."""
-        for node in self.sources:
+        """Marks load generators that went missing (Locust's heartbeat) or quit before their history was
+        complete as lost, at once. One that quits after its final batch is not lost."""
+        incomplete = set(self.store.missing(self.sources))
+        for node in incomplete:
             if node not in self.lost and clients_state(node) in (None, "missing"):
                 self.lost[node] = {"tag": worker_tag(node), "ops_reported": self.store.received.get(node, 0)}
                 log.error("load generator %s lost (its last report had %d operations)", node,
@@ -132,6 +134,9 @@ class RunController:
         verdict (partial if verification cannot finish) and the history."""
         self.load_ended()
         self.heal_all()
+        for node in list(self.lost):
+            if node not in missing:  # went missing for a moment, then delivered its whole history after all
+                del self.lost[node]
         for node in missing:
             self.lost.setdefault(node, {"tag": worker_tag(node), "ops_reported": self.store.received.get(node, 0)})
         history = HistoryView(self.store, self.values, lost_tags={v["tag"] for v in self.lost.values()},

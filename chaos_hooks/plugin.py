@@ -61,14 +61,14 @@ def guarded(listener):
         try:
             return listener(*args, **kwargs)
         except ChaosError as err:
-            _stop_with(kwargs.get("environment"), err.exit_code, f"locust-chaos: error: {err}")
+            _stop_with(kwargs.get("environment"), err.exit_code, f"locust-chaos: error: {err}", str(err))
         except Exception as err:
             code = guard.report(err, _error_dir(), _heal_everything)
-            _stop_with(kwargs.get("environment"), code, None)
+            _stop_with(kwargs.get("environment"), code, None, f"internal error: {type(err).__name__}: {err}")
     return wrapper
 
 
-def _stop_with(environment, code: int, line: str | None) -> None:
+def _stop_with(environment, code: int, line: str | None, reason: str) -> None:
     if line:
         print(line, file=sys.stderr, flush=True)
     runner = getattr(environment, "runner", None)
@@ -78,7 +78,7 @@ def _stop_with(environment, code: int, line: str | None) -> None:
         return
     environment.process_exit_code = code
     if state.controller is not None:
-        state.controller.aborted = True
+        state.controller.aborted = reason
     gevent.spawn(runner.quit)
 
 
@@ -261,11 +261,16 @@ def _verify(environment, ctl) -> None:
 def _on_quitting(environment, **_):
     ctl = state.controller
     if ctl is not None and ctl.verdict is None and _is_controller(environment.runner):
-        ctl.aborted = True
+        reason = ctl.aborted or "the run was interrupted before its verdict"
+        ctl.aborted = reason
         ctl.heal_all()
-        ctl.write_partial("the run was interrupted before its verdict")
-        log.warning("locust-chaos: run interrupted before its verdict; every fault healed")
-        environment.process_exit_code = 3
+        ctl.write_partial(reason)
+        if reason.startswith("the run was interrupted"):
+            log.warning("locust-chaos: run interrupted before its verdict; every fault healed")
+        else:
+            log.warning("locust-chaos: the run stopped before its verdict (%s); every fault healed", reason)
+        if not environment.process_exit_code:
+            environment.process_exit_code = 3
 
 
 def _heal_on_exit() -> None:
