@@ -21,7 +21,7 @@ log = logging.getLogger("locust_chaos.catchup")
 POLL_S = 0.1
 # Caught up means it stays so: requests clients abandoned at the end of the load may still be finishing
 # inside the system. The figure is the start of this quiet stretch, not its end.
-QUIET_S = 1.0
+QUIET_S = 0.5
 
 
 @dataclass

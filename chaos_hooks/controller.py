@@ -3,22 +3,27 @@ flush barrier, heal, catch-up, reads, invariants, verdict and report. Knows noth
 (plugin.py does); knows no system (the scenario and the target profile say everything)."""
 import logging
 import os
+import random
 import time
 import uuid
 
 import gevent
 
-from . import verify
+from . import timeline, verify
 from .catchup import CatchUp, CatchUpWatch, DrainWatch
 from .datastores import Datastores, ReadFailed
 from .errors import ChaosError, TargetUnreachable
 from .faults import build_faults
+from .guards import GuardRunner
 from .history import worker_tag
 from .history_store import HistoryStore
 from .history_view import HistoryView
 from .http_json import http_json
 from .invariants import UNKNOWN, VALID
 from .journal import Journal
+from .phases import phases
+from .probe_checks import evaluate as evaluate_probe
+from .probe_runner import ProbeRunner
 from .reads import ReadContext
 from .report import render_table, write_report
 from .schedule import Scheduler
@@ -57,7 +62,12 @@ class RunController:
         self.journal = journal
         self.report_dir = report_dir
         self.seed = seed
-        self.faults = build_faults(scenario.faults, profile)
+        self.nemesis_seed = None
+        if scenario.nemesis is not None:  # printed and in verdict.json: the same seed gives the same schedule
+            self.nemesis_seed = next(s for s in (scenario.nemesis.seed, seed, random.randrange(2 ** 31))
+                                     if s is not None)
+        self.timeline = scenario.timeline(self.nemesis_seed)
+        self.faults = build_faults(self.timeline, profile)
         self.run_id = uuid.uuid4().hex[:8]
         self.values = {"run_id": self.run_id,
                        **{k: render(v, {"run_id": self.run_id}) for k, v in scenario.values.items()}}
@@ -69,6 +79,9 @@ class RunController:
         self.drain = DrainWatch(profile, self._own_context())
         self.scheduler.before_heal = self.drain.before_heal
         self.scheduler.on_heal = self.drain.after_heal
+        self.probes = ProbeRunner(scenario.probes, profile, self._own_context())
+        self.guards = GuardRunner(scenario.guards, self.store, self.probes, self._trip)
+        self.stop_load = None  # set by the plugin: how to stop Locust's users when a guard trips
         self.catch_up_watch: CatchUpWatch | None = None
         self.sources: set[str] = set()   # load generators that took part (node ids)
         self.lost: dict[str, dict] = {}  # node id -> {tag, ops_reported}
@@ -88,9 +101,22 @@ class RunController:
                 raise TargetUnreachable(f"{step.source}: setup.{i} ({step.describe()}) failed: {err}") from None
             self.values.update({k: _plain(v) for k, v in saved.items()})
         self.scheduler.start()
+        self.probes.start()
+        self.guards.start()
         log.info("chaos run %s: %s on %s, %d fault(s) scheduled; values %s", self.run_id, self.scenario.name,
                  self.profile.host, len(self.faults),
                  ", ".join(f"{k}={v}" for k, v in self.values.items()))
+        if self.nemesis_seed is not None:
+            log.info("nemesis seed %d (the same seed reproduces this schedule)", self.nemesis_seed)
+        for line in timeline.describe(self.timeline):
+            log.info("timeline %s", line)
+
+    def _trip(self, guard, why: dict) -> None:
+        """A guard tripped: heal everything at once and stop the load; verification still runs."""
+        log.error("guard %s tripped: %s; healing every fault and stopping the load", guard.name, why["reason"])
+        self.heal_all()
+        if self.stop_load is not None:
+            self.stop_load()
 
     def run_config(self) -> dict:
         """What every load generator needs to know about this run."""
@@ -128,11 +154,17 @@ class RunController:
     def heal_all(self) -> None:
         self.scheduler.heal_all()
 
+    def fault_windows(self) -> list[dict]:
+        """Each fault's window in wall time, for probes and phases."""
+        return [{"name": r.name, "group": r.group, "injected_at": r.injected_at, "healed_at": r.healed_at}
+                for r in self.scheduler.records.values()]
+
     # --- verification --------------------------------------------------------------------------------
     def finish(self, missing: list[str]) -> dict:
         """Heals, waits for catch-up, reads, decides the invariants, writes the report. Always writes a
         verdict (partial if verification cannot finish) and the history."""
         self.load_ended()
+        self.guards.stop()
         self.heal_all()
         for node in list(self.lost):
             if node not in missing:  # went missing for a moment, then delivered its whole history after all
@@ -149,12 +181,17 @@ class RunController:
             faults = self.scheduler.report()
             seen.faults = [{"name": f["name"], "backlog_at_heal": f.get("facts", {}).get("backlog_at_heal"),
                             "drained_s": f.get("facts", {}).get("backlog_drained_s")} for f in faults]
+            self.probes.stop()  # probes keep sampling through catch-up: "after" windows outlive the load
             reads = verify.make_reads(self.profile, self.ctx, verify.needed_reads(self.scenario), reuse)
             reads.observations["catch_up"] = seen
             results = verify.decide(self.scenario, history, reads)
+            results += [evaluate_probe(p, self.probes.samples[p.name], self.fault_windows(), self.scheduler.t0_wall,
+                                       self.probes.ended_at) for p in self.scenario.probes]
+            results += self.guards.results(self.scheduler.t0_wall)
         except (ChaosError, ReadFailed) as err:
             problems.append(f"verification could not finish: {err}")
         finally:
+            self.probes.stop()
             self.datastores.close()
         problems = self._harness_problems(history) + problems
         self.verdict = self._verdict(history, results, reads, seen, problems)
@@ -166,6 +203,8 @@ class RunController:
 
     def write_partial(self, why: str) -> None:
         """Verification never ran (interrupted, crashed): the history and what is known still go to disk."""
+        self.guards.stop()
+        self.probes.stop()
         history = HistoryView(self.store, self.values)
         self.verdict = self._verdict(history, [], None, None, [why], partial=True)
         write_report(self.report_dir, self.verdict, {}, self.store)
@@ -178,7 +217,7 @@ class RunController:
         for f in self.scheduler.report():
             if f["error"]:
                 problems.append(f"fault {f['name']}: {f['error']}")
-            elif f["injected_at"] is None:
+            elif f["injected_at"] is None and not self.guards.tripped:  # a tripped guard cancels what is left
                 problems.append(f"fault {f['name']} never fired: the load ended before its start at +{f['at_s']:g}s")
         acked = history.acked_count()
         if acked < self.scenario.min_acked:
@@ -197,7 +236,9 @@ class RunController:
             "status": status, "passed": status == VALID and not partial,
             "invariants": [r.to_dict() for r in results],
             "history": verify.history_counts(history, reads) if reads is not None else {"ops": history.n},
-            "faults": self.scheduler.report(),
+            "faults": self.scheduler.report(), "nemesis_seed": self.nemesis_seed,
+            "phases": phases(self.store.columns(), self.fault_windows(), self.scheduler.t0_wall or 0.0,
+                             self.load_ended_at or time.time()) if self.scheduler.t0_wall else [],
             "catch_up_s": round(seen.seconds, 3) if seen is not None and seen.seconds is not None else None,
             "workers": len(complete), "history_complete": not self.lost,
             "lost_workers": [{"node": n, **v} for n, v in sorted(self.lost.items())],

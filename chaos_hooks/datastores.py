@@ -10,6 +10,7 @@ from . import nats_request
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "redis": "redis", "rediss": "redis",
            "nats": "nats"}
 TIMEOUT_S = 3.0
+HARNESS_APPLICATION = "locust-chaos"  # the harness's own PostgreSQL sessions, which faults leave alone
 
 
 class ReadFailed(Exception):
@@ -44,7 +45,7 @@ class Datastores:
         client = self._redis.get(name)
         if client is None:
             client = redis.Redis.from_url(self.urls[name], socket_timeout=TIMEOUT_S,
-                                          socket_connect_timeout=TIMEOUT_S)
+                                          socket_connect_timeout=TIMEOUT_S, client_name=HARNESS_APPLICATION)
             self._redis[name] = client
         return client
 
@@ -59,7 +60,7 @@ class Datastores:
         conn = self._pg.get(name)
         if conn is None or conn.closed:
             conn = psycopg.connect(self.urls[name], connect_timeout=int(TIMEOUT_S), autocommit=True,
-                                   options="-c statement_timeout=60000")
+                                   options="-c statement_timeout=60000", application_name=HARNESS_APPLICATION)
             self._pg[name] = conn
         return conn
 

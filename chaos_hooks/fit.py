@@ -3,6 +3,7 @@ exist, and every run value a read or setup step uses is one the run will have. M
 from .errors import ScenarioError
 from .faults import build_faults
 from .invariants import INVARIANTS
+from .probes import check_probe_faults
 from .scenario import RUN_VALUES
 
 
@@ -14,7 +15,17 @@ def run_value_names(scenario, profile) -> set[str]:
 
 
 def check_fit(scenario, profile) -> None:
-    build_faults(scenario.faults, profile)
+    specs = scenario.timeline(0) + (scenario.nemesis.choices if scenario.nemesis is not None else [])
+    for spec in specs:
+        try:
+            build_faults([spec], profile)
+        except ScenarioError as err:  # the fault's own message, located in the scenario
+            raise ScenarioError(f"{scenario.source}:{spec.line}: {err}") from None
+    check_probe_faults(scenario)
+    for probe in scenario.probes:
+        if probe.read is not None and probe.read not in profile.reads:
+            raise ScenarioError(f"{scenario.source}:{probe.line}: probes.{probe.name}.read: {profile.source} has no "
+                                f"read {probe.read!r} (its reads: {', '.join(sorted(profile.reads)) or 'none'})")
     for name in scenario.invariants:
         for role in INVARIANTS[name].needs:
             if role not in profile.reads:

@@ -183,6 +183,8 @@ def _on_test_start(environment, **_):
     report_dir = options.chaos_report_dir or default_report_dir(scenario.name)
     ctl = RunController(scenario, state.profile, state.journal, report_dir, options.chaos_seed)
     state.controller = ctl
+    headless = bool(getattr(options, "headless", False))
+    ctl.stop_load = lambda: gevent.spawn(runner.quit if headless else runner.stop)
     ctl.start()
     config = ctl.run_config()
     if isinstance(runner, MasterRunner):

@@ -5,6 +5,7 @@ import pwd
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 PR_SET_PDEATHSIG = 1
@@ -50,17 +51,38 @@ def _child_setup(die_with_parent: bool, user: str | None):
 def spawn(argv: list[str], *, log_path: str | None, env: dict | None = None, cwd: str | None = None,
           die_with_parent: bool = False, user: str | None = None) -> subprocess.Popen:
     """Starts a child in its own session (so a terminal's Ctrl-C reaches only us), output to log_path
-    (None: our own stdout and stderr)."""
+    (None: our own stdout and stderr). Once it ends it is reaped in the background (see _reap_children)."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     log = open(log_path, "ab") if log_path else None
     try:
-        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT if log else None,
-                                stdin=subprocess.DEVNULL, env=full_env, cwd=cwd,
-                                preexec_fn=_child_setup(die_with_parent, user))
+        child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT if log else None,
+                                 stdin=subprocess.DEVNULL, env=full_env, cwd=cwd,
+                                 preexec_fn=_child_setup(die_with_parent, user))
     finally:
         if log:
             log.close()
+    with _children_lock:
+        _children.append(child)
+        if _reaper[0] is None:
+            _reaper[0] = threading.Thread(target=_reap_children, name="locust-chaos-reaper", daemon=True)
+            _reaper[0].start()
+    return child
+
+
+_children: list[subprocess.Popen] = []
+_children_lock = threading.Lock()
+_reaper: list = [None]
+
+
+def _reap_children() -> None:
+    """A child killed by another process (a fault injected from the Locust master) stays a zombie until its
+    parent waits for it, and a zombie still "exists": PostgreSQL would refuse to restart over its pidfile.
+    Only the Popen objects spawned here are polled, so nobody else's exit status is taken."""
+    while True:
+        with _children_lock:
+            _children[:] = [c for c in _children if c.poll() is None]
+        time.sleep(0.2)
 
 
 def read_pidfile(path: str) -> int | None:

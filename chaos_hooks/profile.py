@@ -11,6 +11,7 @@
     links: {cache: {listen: 127.0.0.1:16379, upstream: 127.0.0.1:6379}}
     reads: {persisted: {from: db, sql: ...}, stock_left: {from: cache, redis: [GET, ...]}, backlog: ...}
     setup: [{http: POST /items, json: {...}}, {redis: [SET, ...], from: cache}, {sql: ..., from: db}]
+    commands: {drain: {run: [...], heal: [...], timeout: 30s}}   # shell faults: a command and its undo
 
 Every field is checked with file:line:field messages (exit 2). The embedded stack writes a complete profile
 of the same shape (plus `owner_pid`/`ledger`, which tie it to the process that owns the stack).
@@ -32,7 +33,7 @@ from .safe_yaml import load_file
 from .setup_steps import Step, parse_step
 
 TOP_FIELDS = {"host", "control_host", "ready", "datastores", "components", "toxiproxy_url", "links", "reads",
-              "setup", "kind", "owner_pid", "owner_started", "ledger", "system"}
+              "setup", "commands", "kind", "owner_pid", "owner_started", "ledger", "system"}
 COMPONENT_FIELDS = {"pidfile", "start", "env", "cwd", "log", "pid_command", "match", "start_timeout",
                     "stop_signal", "ledger", "die_with_parent", "user"}
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -58,6 +59,7 @@ class Profile:
     links: dict = field(default_factory=dict)
     reads: dict[str, Read] = field(default_factory=dict)
     setup: list[Step] = field(default_factory=list)
+    commands: dict[str, dict] = field(default_factory=dict)  # shell faults: name -> {run, heal, timeout}
     kind: str = "custom"
     system: str | None = None
     owner_pid: int | None = None  # a stack that lives only as long as this process (`locust-chaos run`)
@@ -70,10 +72,14 @@ class Profile:
         return self.owner_pid is not None and not procs.same_process(self.owner_pid, self.owner_started)
 
     def component(self, name: str, field_name: str) -> Component:
-        if name not in self.components:
-            known = ", ".join(sorted(self.components)) or "none"
-            raise ScenarioError(f"{field_name}: unknown target component {name!r} in {self.source} (known: {known})")
-        return self.components[name]
+        return self.named(self.components, "target component", name, field_name)
+
+    def named(self, entries: dict, kind: str, name: str, field_name: str):
+        """entries[name], or a ScenarioError listing what the profile does have."""
+        if name not in entries:
+            known = ", ".join(sorted(entries)) or "none"
+            raise ScenarioError(f"{field_name}: unknown {kind} {name!r} in {self.source} (known: {known})")
+        return entries[name]
 
     def read(self, role: str) -> Read | None:
         return self.reads.get(role)
@@ -159,11 +165,18 @@ def parse_profile(doc) -> Profile:
         if not _NAME.match(role):
             f.fail(("reads", role), "a read role is letters, digits, _ . -")
         reads[role] = parse_read(role, spec, f, ("reads", role), datastores)
+    commands = {}
+    for name, spec in f.mapping(top.get("commands"), ("commands",), what="a mapping of name: {run, heal}").items():
+        p = ("commands", name)
+        spec = f.mapping(spec, p, {"run", "heal", "timeout"})
+        commands[name] = {"run": f.str_list(spec, p, "run", nonempty=True),
+                          "heal": f.str_list(spec, p, "heal", []), "timeout": f.duration(spec, p, "timeout", 30.0)}
     steps = [parse_step(spec, f, ("setup", i), datastores)
              for i, spec in enumerate(f.sequence(top.get("setup"), ("setup",), "a list of setup steps"))]
     return Profile(host=host, source=doc.source, control_host=control, ready=_ready(f, top.get("ready"), ("ready",)),
                    datastores=datastores, components=components, toxiproxy_url=toxiproxy, links=links, reads=reads,
-                   setup=steps, kind=f.str(top, (), "kind", "custom", choices={"custom", "embedded"}),
+                   setup=steps, commands=commands,
+                   kind=f.str(top, (), "kind", "custom", choices={"custom", "embedded"}),
                    system=f.str(top, (), "system", None), owner_pid=owner_pid,
                    owner_started=f.int(top, (), "owner_started", None), ledger=ledger, raw=doc.data)
 

@@ -25,11 +25,12 @@ from .errors import ScenarioError
 from .fields import Fields
 from .safe_yaml import load_file
 from .templates import TemplateError, names_in
+from .timeline import FaultSpec, NemesisSpec, nemesis_schedule, parse_fault, parse_nemesis
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRESET_DIR = os.path.join(ROOT, "scenarios")
-TOP_FIELDS = {"name", "description", "system", "plugins", "load", "values", "faults", "invariants", "min_acked",
-              "allow_worker_loss"}
+TOP_FIELDS = {"name", "description", "system", "plugins", "load", "values", "faults", "nemesis", "invariants",
+              "probes", "guards", "min_acked", "allow_worker_loss"}
 LOAD_FIELDS = {"users", "spawn_rate", "run_time", "user_classes", "wait", "retry_share", "double_submit_share"}
 RUN_VALUES = ("run_id",)  # values every run has besides the scenario's own and what setup saves
 _VALUE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -52,17 +53,6 @@ class LoadSpec:
 
 
 @dataclass
-class FaultSpec:
-    name: str
-    action: str
-    target: str
-    at: float
-    heal_after: float | None
-    params: dict
-    line: int | None = None
-
-
-@dataclass
 class Scenario:
     name: str
     description: str
@@ -75,6 +65,9 @@ class Scenario:
     plugins: list[str] = field(default_factory=list)
     min_acked: int = 1
     allow_worker_loss: bool = False
+    nemesis: NemesisSpec | None = None
+    probes: list = field(default_factory=list)
+    guards: list = field(default_factory=list)
     lines: dict = field(default_factory=dict)  # field path -> line, for errors found later
 
     def where(self, *path) -> str:
@@ -91,6 +84,15 @@ class Scenario:
                 raise ScenarioError(f"{self.source}:{f.line}: faults.{f.name}.at: starts at {format_duration(f.at)} "
                                     f"but the load ends at {format_duration(run_time)} (raise --run-time or move "
                                     f"the fault)")
+        if self.nemesis is not None and self.nemesis.end > run_time:
+            raise ScenarioError(f"{self.source}:{self.nemesis.line}: nemesis.end: {format_duration(self.nemesis.end)} "
+                                f"is after the load ends at {format_duration(run_time)}")
+
+    def timeline(self, seed: int | None) -> list[FaultSpec]:
+        """Every fault of one run: the fixed ones and, for this seed, the nemesis's."""
+        if self.nemesis is None:
+            return list(self.faults)
+        return list(self.faults) + nemesis_schedule(self.nemesis, seed if seed is not None else 0)
 
 
 def load_plugins(names: list[str], where: str) -> None:
@@ -147,31 +149,21 @@ def _parse_values(f: Fields, top: dict) -> dict:
 
 
 def _parse_faults(f: Fields, top: dict) -> list[FaultSpec]:
-    from .faults import FAULT_ACTIONS
-    faults, seen = [], set()
+    faults = []
     for i, raw in enumerate(f.sequence(top.get("faults"), ("faults",), "a list of faults")):
-        path = ("faults", i)
-        raw = f.mapping(raw, path, what="a fault: {name, action, target, at, heal_after}")
-        action = f.str(raw, path, "action", choices=set(FAULT_ACTIONS))
-        fname = f.str(raw, path, "name", f"{action}-{i}", max_len=100)
-        if fname in seen:
-            f.fail(path + ("name",), f"duplicate fault name {fname!r}")
-        seen.add(fname)
-        base = {"name", "action", "target", "at", "heal_after"}
-        cls = FAULT_ACTIONS[action]
-        f.mapping(raw, path, base | set(cls.params))
-        params = {}
-        for key, kind in cls.params.items():
-            if key in raw:
-                params[key] = _param(f, raw, path, key, kind)
-        faults.append(FaultSpec(name=fname, action=action, target=f.str(raw, path, "target", max_len=200),
-                                at=f.duration(raw, path, "at", allow_zero=True),
-                                heal_after=f.duration(raw, path, "heal_after", None),
-                                params=params, line=f.doc.line(path)))
+        action = raw.get("action") if isinstance(raw, dict) else None
+        faults += parse_fault(f, raw, ("faults", i), _param, f"{action}-{i}")
+    seen = set()
+    for spec in faults:
+        if spec.name in seen:
+            raise ScenarioError(f"{f.source}:{spec.line}: faults: duplicate fault name {spec.name!r}")
+        seen.add(spec.name)
     return faults
 
 
 def _param(f: Fields, m: dict, path: tuple, key: str, kind):
+    if kind.startswith("choice:"):
+        return f.str(m, path, key, choices=set(kind[len("choice:"):].split(",")))
     if kind == "duration":
         return f.duration(m, path, key)
     if kind == "int":
@@ -218,8 +210,12 @@ def parse_scenario(doc) -> Scenario:
     load_plugins(plugins, f.where(("plugins",)))
     name = f.str(top, (), "name", max_len=100)
     values = _parse_values(f, top)
+    from .probes import parse_guards, parse_probes
+    probes = parse_probes(f, top.get("probes"), _param)
     return Scenario(name=name, description=f.str(top, (), "description", "", nonempty=False),
                     load=_parse_load(f, top), values=values, faults=_parse_faults(f, top),
+                    nemesis=parse_nemesis(f, top.get("nemesis"), _param), probes=probes,
+                    guards=parse_guards(f, top.get("guards"), probes),
                     invariants=_parse_invariants(f, top, values), source=doc.source,
                     system=f.str(top, (), "system", None, choices=set(find_systems())), plugins=plugins,
                     min_acked=f.int(top, (), "min_acked", 1, low=0, high=10 ** 12),

@@ -30,11 +30,13 @@ class FaultRecord:
     journal_id: str | None = None
     busy: bool = False  # inside inject() or heal(): let it finish rather than kill it halfway
     heal_attempts: int = 0
+    group: str = ""
 
     def to_dict(self, t0: float) -> dict:
         def rel(t):
             return round(t - t0, 3) if t is not None else None
-        return {"name": self.name, "action": self.action, "target": self.target, "at_s": self.at_s,
+        return {"name": self.name, "group": self.group, "action": self.action, "target": self.target,
+                "at_s": self.at_s,
                 "heal_after_s": self.heal_after_s, "description": self.description,
                 "injected_at": rel(self.injected_at), "healed_at": rel(self.healed_at), "error": self.error,
                 **({"facts": self.facts} if self.facts else {})}
@@ -46,7 +48,7 @@ class Scheduler:
         self.journal = journal
         self.target_source = target_source
         self.records = {f.spec.name: FaultRecord(f.spec.name, f.action, f.spec.target, f.spec.at, f.spec.heal_after,
-                                                 f.describe()) for f in faults}
+                                                 f.describe(), group=f.spec.group) for f in faults}
         self.t0 = None
         self.t0_wall = None
         self.greenlets: dict = {}  # greenlet -> FaultRecord
@@ -72,8 +74,10 @@ class Scheduler:
         rec.busy = True
         rec.journal_id = self.journal.intent(fault.action, fault.spec.name, self.target_source, fault.heal_record())
         try:
+            started = time.time()  # the fault acts from the moment inject() begins
             rec.facts = fault.inject() or {}
-            rec.injected_at = time.time()
+            rec.injected_at = started
+            rec.facts["inject_took_s"] = round(time.time() - started, 3)
             rec.busy = False
             log.info("fault %s injected at +%.2fs: %s", rec.name, rec.injected_at - self.t0_wall, rec.description)
         except Exception as err:
@@ -95,8 +99,10 @@ class Scheduler:
         try:
             if self.before_heal is not None:
                 self.before_heal(rec)
+            started = time.time()  # recovery can show from the moment heal() begins
             fault.heal()
-            rec.healed_at = time.time()
+            rec.healed_at = started
+            rec.facts["heal_took_s"] = round(time.time() - started, 3)
             self.journal.healed(rec.journal_id)
             log.info("fault %s healed at +%.2fs", rec.name, rec.healed_at - self.t0_wall)
             if self.on_heal is not None:

@@ -13,4 +13,7 @@ def template_profile(system):
     data.setdefault("datastores", {n: _STAND_IN[s["kind"]] for n, s in system.servers.items()})
     names = list(system.servers) + list(system.components) + (["proxy"] if system.links else [])
     data.setdefault("components", {n: {"start": ["true"]} for n in names})
+    if system.links:
+        data.setdefault("toxiproxy_url", "http://127.0.0.1:1")
+        data.setdefault("links", {n: {"listen": "127.0.0.1:1", "upstream": "127.0.0.1:1"} for n in system.links})
     return parse_profile(Located(data, doc.lines, doc.source))

@@ -25,7 +25,10 @@ REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
 
 def create_app(settings: Settings) -> Flask:
     app = Flask("shop")
-    r = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
+    # A blocking pool: under a burst, requests wait (up to 5 s) for one of 64 connections instead of failing
+    # with "Too many connections".
+    r = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(
+        settings.redis_url, max_connections=64, timeout=5, socket_timeout=2, socket_connect_timeout=1))
     reservations = Reservations(r, settings.bugs)
 
     @app.errorhandler(REDIS_ERRORS[0])

@@ -97,6 +97,11 @@ class Worker:
         reply = self.redis.xreadgroup(GROUP, self.consumer, {STREAM: ">"}, count=BATCH, block=block_ms)
         return reply[0][1] if reply else []
 
+    def read_own_pending(self) -> list:
+        """Entries delivered to this consumer and never acknowledged (a Redis error cut the ack short)."""
+        reply = self.redis.xreadgroup(GROUP, self.consumer, {STREAM: "0"}, count=BATCH)
+        return [e for e in (reply[0][1] if reply else []) if e[1]]
+
     def handle(self, entries) -> None:
         if not entries:
             return
@@ -112,11 +117,23 @@ class Worker:
         self.connect_db()
         if self.deferred:
             self.deferred.start()
-        self.ensure_group()
-        self.handle(self.claim_orphans(min_idle_ms=0))
+        while not self.stopping:  # Redis may be down while the worker starts: keep trying
+            try:
+                self.ensure_group()
+                self.handle(self.claim_orphans(min_idle_ms=0))
+                break
+            except (redis.ConnectionError, redis.TimeoutError) as err:
+                log.warning("redis unavailable at start (%s); retrying", err)
+                time.sleep(0.5)
         last_claim = time.monotonic()
+        recheck_own = False
         while not self.stopping:
             try:
+                if recheck_own:  # after a Redis error: first what this consumer read but could not ack
+                    own = self.read_own_pending()
+                    self.handle(own)
+                    recheck_own = bool(own)
+                    continue
                 self.handle(self.read())
                 if time.monotonic() - last_claim > CLAIM_IDLE_MS / 1000:
                     self.handle(self.claim_orphans(CLAIM_IDLE_MS))
@@ -125,6 +142,7 @@ class Worker:
                 log.warning("redis unavailable (%s); retrying", err)
                 time.sleep(0.5)
                 self.ensure_group_quietly()
+                recheck_own = True
 
     def ensure_group_quietly(self) -> None:
         try:

@@ -24,7 +24,7 @@ def test_clean_pipeline_passes_consumer_crash_with_and_without_workers(system_st
     stack = system_stack("eventpipe")
     for workers in (0, 2):
         code, out, verdict, history = chaos_run(stack, tmp_path, "event-consumer-crash", "--workers", str(workers),
-                                                name=f"ecc-{workers}")
+                                                "--run-time", "14s", name=f"ecc-{workers}")  # heal at 13 s
         assert code == 0, out[-3000:]
         assert {i["name"]: i["status"] for i in verdict["invariants"]} == {
             "no_data_loss": "valid", "no_duplicates": "valid", "per_key_order": "valid", "catch_up": "valid"}

@@ -29,7 +29,7 @@ def test_clean_shop_passes_worker_crash_with_and_without_workers_and_a_flash_sal
     stack = system_stack("shop")
     for workers in (0, 2):
         code, out, verdict, history = chaos_run(stack, tmp_path, "worker-crash", "--workers", str(workers),
-                                                name=f"wc-{workers}")
+                                                "--run-time", "16s", name=f"wc-{workers}")  # heal at 15 s
         assert code == 0, out[-3000:]
         assert {i["name"]: i["status"] for i in verdict["invariants"]} == {
             "no_data_loss": "valid", "no_oversell": "valid", "no_duplicates": "valid", "catch_up": "valid"}

@@ -1,4 +1,5 @@
 """`locust-chaos list | show | validate`: the presets, one scenario's timeline, and checking without running."""
+from .. import timeline
 from ..durations import format_duration, parse_duration
 from ..errors import ChaosError, ScenarioError
 from ..faults import build_faults
@@ -65,11 +66,26 @@ def cmd_show(args) -> int:
           f"{', classes ' + ', '.join(load.user_classes) if load.user_classes else ''}; wait {load.wait[0]:g}-"
           f"{load.wait[1]:g}s; retries {load.retry_share:g}; double submits {load.double_submit_share:g}")
     print("values:     " + (", ".join(f"{k}={v}" for k, v in s.values.items()) or "none"))
-    print("timeline:" + ("" if s.faults else "   no faults"))
-    for f in sorted(s.faults, key=lambda f: f.at):
-        heal = f"heal at +{format_duration(f.at + f.heal_after)}" if f.heal_after is not None else "healed at stop"
-        extra = "".join(f" {k}={v}" for k, v in f.params.items())
-        print(f"  +{format_duration(f.at):<8} {f.name:<18} {f.action} {f.target}{extra}  ({heal})")
+    seed = s.nemesis.seed if s.nemesis is not None else None
+    lines = timeline.describe(s.timeline(seed) if s.nemesis is None or seed is not None else s.faults)
+    print("timeline:" + ("" if lines else "   no faults"))
+    for line in lines:
+        print(f"  {line}")
+    if s.nemesis is not None:
+        n = s.nemesis
+        print(f"  nemesis: between +{format_duration(n.start)} and +{format_duration(n.end)}, one of "
+              f"{', '.join(c.name for c in n.choices)} for {n.duration[0]:g}-{n.duration[1]:g}s, quiet "
+              f"{n.interval[0]:g}-{n.interval[1]:g}s between; seed "
+              + (f"{seed} (schedule above)" if seed is not None else "chosen per run (--seed), printed at the start"))
+    for probe in s.probes:
+        source = f"{probe.http[0]} {probe.http[1]}" if probe.http else f"read {probe.read}"
+        expects = "; ".join(f"{e.phase}{' ' + e.fault if e.fault else ''} {e.test}"
+                            + (f" within {format_duration(e.within)}" if e.within else "") for e in probe.expect)
+        print(f"probe:      {probe.name}: {source} every {format_duration(probe.every)}: {expects}")
+    for guard in s.guards:
+        what = (f"probe {guard.probe} not {guard.test} {guard.failures}x" if guard.kind == "probe"
+                else f"{guard.kind} > {guard.threshold:g} over {format_duration(guard.window)}")
+        print(f"guard:      {guard.name}: {what}")
     print("invariants: " + ", ".join(f"{k}" + (f" {v}" if v else "") for k, v in s.invariants.items()))
     return 0
 

@@ -15,6 +15,6 @@ def build_faults(specs, target) -> list:
     return [FAULT_ACTIONS[spec.action](spec, target) for spec in specs]
 
 
-from . import process  # noqa: E402,F401  (register the built-in families)
+from . import datastore, network, process, shell  # noqa: E402,F401  (register the built-in families)
 
 __all__ = ["FAULT_ACTIONS", "Fault", "build_faults", "register"]

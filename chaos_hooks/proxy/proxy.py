@@ -45,7 +45,7 @@ class Proxy:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
-            sock.listen(128)
+            sock.listen(1024)  # a burst of new connections must queue, not be refused
         except OSError as err:
             sock.close()
             raise ApiError(f"listen tcp {self.listen}: {err.strerror or err}", 500) from None

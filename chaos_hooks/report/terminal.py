@@ -26,6 +26,9 @@ def render_table(verdict: dict) -> str:
             backlog = (f", backlog {facts['backlog_at_heal']} drained in {drained:.2f}s" if drained is not None
                        else f", backlog {facts['backlog_at_heal']} not drained")
         lines.append(f"  fault {f['name']} ({f['action']} {f['target']}): {when}{healed}{backlog}{err}")
+    if verdict.get("nemesis_seed") is not None:
+        lines.append(f"  nemesis seed: {verdict['nemesis_seed']} (the same seed reproduces the schedule)")
+    lines += _phases(verdict.get("phases") or [])
     catch = verdict.get("catch_up_s")
     lines.append(f"  catch-up: {catch:.2f}s after the load ended" if catch is not None else "  catch-up: not reached")
     for role, why in verdict.get("reads_failed", {}).items():
@@ -37,3 +40,18 @@ def render_table(verdict: dict) -> str:
     lines.append(f"  load generators with complete history: {verdict['workers']}   report: "
                  f"{verdict.get('report_dir', '-')}")
     return "\n".join(lines)
+
+
+def _phases(phases: list[dict]) -> list[str]:
+    if len(phases) < 2:
+        return []
+    width = max(len(p["name"]) for p in phases)
+    lines = [f"  {'phase':<{width}}  {'from':>7}  {'to':>7}  {'requests':>8}  {'answered':>8}  {'p50 ms':>7}  "
+             f"{'p99 ms':>7}"]
+    for p in phases:
+        share = f"{p['ok_share'] * 100:.1f}%" if p["ok_share"] is not None else "-"
+        p50 = f"{p['p50_ms']:.0f}" if p["p50_ms"] is not None else "-"
+        p99 = f"{p['p99_ms']:.0f}" if p["p99_ms"] is not None else "-"
+        lines.append(f"  {p['name']:<{width}}  {p['start_s']:>6.1f}s  {p['end_s']:>6.1f}s  {p['requests']:>8}  "
+                     f"{share:>8}  {p50:>7}  {p99:>7}")
+    return lines

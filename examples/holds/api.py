@@ -27,7 +27,9 @@ _REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found",
 class Holds:
     def __init__(self, url: str):
         # Short timeouts: with Redis gone a request should fail fast with 503, not hang.
-        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
+        # A blocking pool: a burst waits for one of 64 connections instead of failing "Too many connections".
+        self.redis = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(
+            url, max_connections=64, timeout=5, socket_timeout=2, socket_connect_timeout=1))
         self.hold_script = self.redis.register_script(_SCRIPT)
 
     def __call__(self, environ, start_response):
