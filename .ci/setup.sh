@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need on a fresh Debian machine:
-# redis-server, PostgreSQL, nats-server and docker-compose (apt-get when missing) and the virtualenv.
+# redis-server, PostgreSQL, nats-server, docker-compose and Chromium with its driver (apt-get when missing)
+# and the virtualenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,8 @@ command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
 command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)  # to check docker-compose.yml
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)                           # the web UI and report.html tests
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get"
     export DEBIAN_FRONTEND=noninteractive

@@ -26,6 +26,7 @@ from .probe_checks import evaluate as evaluate_probe
 from .probe_runner import ProbeRunner
 from .reads import ReadContext
 from .report import render_table, write_report
+from .report.live import LiveLine
 from .schedule import Scheduler
 from .setup_steps import SetupFailed
 from .stack import registry
@@ -82,6 +83,7 @@ class RunController:
         self.probes = ProbeRunner(scenario.probes, profile, self._own_context())
         self.guards = GuardRunner(scenario.guards, self.store, self.probes, self._trip)
         self.stop_load = None  # set by the plugin: how to stop Locust's users when a guard trips
+        self.live: LiveLine | None = None
         self.catch_up_watch: CatchUpWatch | None = None
         self.sources: set[str] = set()   # load generators that took part (node ids)
         self.lost: dict[str, dict] = {}  # node id -> {tag, ops_reported}
@@ -93,7 +95,7 @@ class RunController:
         return ReadContext(Datastores(self.profile.datastores), self.values, self.profile.control_host)
 
     # --- start ---------------------------------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, quiet: bool = False) -> None:
         for i, step in enumerate(self.profile.setup):
             try:
                 saved = step.run(self.ctx)
@@ -103,6 +105,8 @@ class RunController:
         self.scheduler.start()
         self.probes.start()
         self.guards.start()
+        if not quiet:
+            self.live = LiveLine(self).start()
         log.info("chaos run %s: %s on %s, %d fault(s) scheduled; values %s", self.run_id, self.scenario.name,
                  self.profile.host, len(self.faults),
                  ", ".join(f"{k}={v}" for k, v in self.values.items()))
@@ -165,6 +169,8 @@ class RunController:
         verdict (partial if verification cannot finish) and the history."""
         self.load_ended()
         self.guards.stop()
+        if self.live is not None:
+            self.live.stop()
         self.heal_all()
         for node in list(self.lost):
             if node not in missing:  # went missing for a moment, then delivered its whole history after all

@@ -47,7 +47,7 @@ class Journal:
         stays in the journal and is reported; nothing here raises."""
         from .faults import FAULT_ACTIONS
         done = []
-        for entry in self.pending():
+        for entry in reversed(self.pending()):  # last injected, first healed, as at the end of a run
             label = f"{entry.get('name')} ({entry.get('action')})"
             if _target_gone(entry.get("target")):
                 self.healed(entry["id"], "moot")

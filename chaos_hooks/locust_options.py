@@ -17,6 +17,8 @@ def options(preset_names: list[str]) -> list[tuple[str, dict]]:
                           "help": "seed for the users' random choices"}),
         ("--chaos-plugin", {"action": "append", "default": [], "include_in_web_ui": False,
                             "help": "module to import that registers invariants, faults or read kinds (repeatable)"}),
+        ("--chaos-quiet", {"action": "store_true", "default": False, "include_in_web_ui": False,
+                           "help": "no live progress line (for CI logs); the verdict table is still printed"}),
     ]
 
 

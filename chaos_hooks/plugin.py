@@ -17,7 +17,7 @@ import gevent
 from locust import events
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
-from . import guard, locust_options, run
+from . import guard, locust_options, run, run_state, webui
 from .controller import RunController, preflight
 from .errors import ChaosError, ScenarioError
 from .faults import build_faults
@@ -158,7 +158,24 @@ def _init(environment, runner) -> None:
     preflight(state.profile, state.journal, faults)
     if not environment.host:
         environment.host = state.profile.host
+    if environment.web_ui is not None:
+        webui.install(environment.web_ui, lambda: _snapshot(environment))
     atexit.register(_heal_on_exit)
+
+
+def _snapshot(environment) -> dict:
+    """The Chaos tab's data: the run going on or last done, else the scenario picked."""
+    ctl = state.controller
+    if ctl is not None:
+        snap = run_state.of_run(ctl)
+        if ctl.verdict is not None:
+            snap["report_path"] = os.path.join(ctl.report_dir, "report.html")
+        return snap
+    try:
+        return run_state.before_run(load_scenario(_scenario_ref(environment.parsed_options)))
+    except ChaosError as err:
+        return {"scenario": None, "error": str(err), "running": False, "faults": [], "probes": [], "guards": [],
+                "verdict": None, "series": None, "windows": []}
 
 
 def _apply_load_defaults(options, load) -> None:
@@ -185,7 +202,7 @@ def _on_test_start(environment, **_):
     state.controller = ctl
     headless = bool(getattr(options, "headless", False))
     ctl.stop_load = lambda: gevent.spawn(runner.quit if headless else runner.stop)
-    ctl.start()
+    ctl.start(quiet=bool(getattr(options, "chaos_quiet", False)))
     config = ctl.run_config()
     if isinstance(runner, MasterRunner):
         ctl.sources = {c.id for c in runner.clients.all}

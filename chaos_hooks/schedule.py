@@ -123,7 +123,8 @@ class Scheduler:
             if rec.busy:
                 g.join(timeout=60)
             g.kill(block=True)
-        for fault in self.faults:
+        # Last injected, first healed: links and datastores are back before a process that needs them restarts.
+        for fault in sorted(self.faults, key=lambda f: self.records[f.spec.name].injected_at or 0.0, reverse=True):
             self._heal(fault)
 
     def last_heal(self) -> float | None:

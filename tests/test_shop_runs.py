@@ -1,11 +1,15 @@
 """End-to-end chaos runs of the reference shop through `locust-chaos run --target`, against a stack the test
 started, so that what the shop kept can be read independently afterwards (SQL counts, Redis reads) and
 compared with the verdict. Each seeded bug must fail the right invariant with the right figure."""
+import os
+import re
 from collections import defaultdict
+from xml.etree import ElementTree
 
 import pytest
+import xmlschema
 
-from helpers import chaos_run, invariant, redis_get, sql
+from helpers import ROOT, chaos_run, invariant, redis_get, sql
 
 pytestmark = pytest.mark.slow
 
@@ -43,13 +47,17 @@ def test_clean_shop_passes_worker_crash_with_and_without_workers_and_a_flash_sal
         assert redis_get(stack.datastores["cache"], f"stock:{product}") + len(rows) == 100
         (fault,) = verdict["faults"]
         assert fault["error"] is None and 4.9 <= fault["injected_at"] <= 5.6 and 14.9 <= fault["healed_at"] <= 16.5
-        # The kill mattered: orders acknowledged while the worker was down were written only after its restart.
+        # The kill mattered: orders sent once the worker was dead (the kill returns when the pid is gone) and
+        # acknowledged before its restart were written only after the restart.
         down = (verdict["started_at"] + fault["injected_at"], verdict["started_at"] + fault["healed_at"])
-        queued = [op["key"] for op in history if op["outcome"] == "ok" and down[0] < op["complete"] < down[1]]
+        dead = down[0] + fault["facts"]["inject_took_s"]
+        queued = [op["key"] for op in history if op["outcome"] == "ok" and dead < op["invoke"] and op["complete"] < down[1]]
         written = dict(sql(stack.datastores["db"], "SELECT idempotency_key, extract(epoch FROM created_at) "
                                                    "FROM orders WHERE product_id = %s", (product,)))
         assert queued and all(float(written[k]) >= down[1] - 0.05 for k in queued)
         assert fault["facts"]["backlog_at_heal"] > 0
+        # The live line (a line every 5 s in a log) showed the kill while it lasted: +10 s falls inside 5-15 s.
+        assert re.search(r"\[chaos\] \+\s*\d+\.\ds  ops \d+  acked \d+  active: kill-worker \d+s left", out), out[-3000:]
 
     code, out, verdict, history = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "8s", name="fs")
     assert code == 0, out[-3000:]
@@ -74,6 +82,14 @@ def test_ack_before_commit_loses_acknowledged_orders(system_stack, tmp_path):
     loss = invariant(verdict, "no_data_loss")
     assert loss["status"] == "invalid" and loss["figure"] == len(lost) > 0
     assert f"lost {len(lost)} of {len(acked(history))} acknowledged" in loss["summary"]
+    # junit.xml is valid JUnit (the schema GitLab and Jenkins read) and its failure carries the figure.
+    junit = tmp_path / "report" / "junit.xml"
+    xmlschema.XMLSchema(os.path.join(ROOT, "tests", "schemas", "junit.xsd")).validate(str(junit))
+    case = ElementTree.parse(junit).find(".//testcase[@name='no_data_loss']")
+    assert case.find("failure").get("type") == "invalid"
+    assert case.find("failure").get("message").endswith(f"(figure {len(lost)})")
+    undecided = [c.get("name") for c in ElementTree.parse(junit).iter("testcase") if c.find("error") is not None]
+    assert undecided == [i["name"] for i in verdict["invariants"] if i["status"] == "unknown"]
 
 
 def test_non_atomic_reserve_oversells(system_stack, tmp_path):

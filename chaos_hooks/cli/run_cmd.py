@@ -38,6 +38,7 @@ def add_to(sub, epilog: str) -> None:
                    help="bug switches of the reference system, comma list (proves the checkers catch them)")
     p.add_argument("--chaos-plugin", action="append", default=[], metavar="MODULE",
                    help="module that registers invariants, faults or read kinds (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="no live progress line (for CI logs)")
     p.set_defaults(func=run)
 
 
@@ -128,6 +129,8 @@ def _start_locust(args, scenario, target: str, run_time: float, report_dir: str,
                      "-t", f"{max(1, round(run_time))}s", "--stop-timeout", "0", "--host", profile_host]
     if args.seed is not None:
         master += ["--chaos-seed", str(args.seed)]
+    if args.quiet:
+        master += ["--chaos-quiet"]
     if args.workers:
         port = procs.free_port()
         master += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),

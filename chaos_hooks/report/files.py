@@ -24,10 +24,19 @@ def check_writable(report_dir: str) -> None:
 
 
 def write_report(report_dir: str, verdict: dict, evidence: dict, store) -> str:
+    """verdict.json, evidence.json, faults.json, junit.xml, report.html and history.jsonl."""
+    from . import html, junit, timeseries
     os.makedirs(report_dir, exist_ok=True)
+    verdict, evidence = _clean(verdict), _clean(evidence)
     _dump(os.path.join(report_dir, "verdict.json"), verdict)
     _dump(os.path.join(report_dir, "evidence.json"), evidence)
     _dump(os.path.join(report_dir, "faults.json"), verdict.get("faults", []))
+    _write(os.path.join(report_dir, "junit.xml"), junit.render(verdict))
+    start = verdict.get("started_at") or 0.0
+    series = timeseries.per_second(store.columns(), start, verdict.get("load_ended_at") or start) if start else \
+        timeseries.per_second(store.columns(), 0.0, 0.0)
+    _write(os.path.join(report_dir, "report.html"),
+           html.render(verdict, evidence, series, timeseries.windows(verdict.get("faults", []))).encode())
     tmp = os.path.join(report_dir, "history.jsonl.tmp")
     with open(tmp, "w") as f:
         f.write('# one operation a line: op, key, [seq], outcome (ok|fail|info), id, status, invoke, complete, '
@@ -49,6 +58,13 @@ def _clean(value):
     if hasattr(value, "item"):  # numpy scalars
         return _clean(value.item())
     return value
+
+
+def _write(path: str, data: bytes) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
 
 
 def _dump(path: str, data) -> None:
