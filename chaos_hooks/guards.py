@@ -34,6 +34,7 @@ class GuardRunner:
         self.probes = probes  # ProbeRunner or None
         self.on_trip = on_trip
         self.tripped: dict[str, dict] = {}
+        self.figures: dict[str, float | int | None] = {}  # each guard's latest figure, for the live views
         self.greenlet = None
 
     def start(self) -> "GuardRunner":
@@ -58,11 +59,18 @@ class GuardRunner:
     def check(self, guard, now: float) -> dict | None:
         if guard.kind == "probe":
             samples = (self.probes.samples.get(guard.probe) or [])[-guard.failures:] if self.probes else []
-            if len(samples) == guard.failures and not any(guard.test.holds(v) for _, v in samples):
+            failing = 0  # consecutive failures up to the latest sample
+            for _, v in reversed(samples):
+                if guard.test.holds(v):
+                    break
+                failing += 1
+            self.figures[guard.name] = failing
+            if len(samples) == guard.failures and failing == guard.failures:
                 return {"figure": guard.failures, "reason": f"probe {guard.probe} was not {guard.test} "
                                                             f"{guard.failures} times in a row (last {samples[-1][1]})"}
             return None
         figure = window_figure(guard, self.store.columns(), now)
+        self.figures[guard.name] = None if figure is None else round(figure, 3)
         if figure is None or figure <= guard.threshold:
             return None
         what = "unanswered share" if guard.kind == "error_ratio" else guard.kind.replace("_ms", "") + " latency"

@@ -23,6 +23,15 @@ def _fault_state(rec, t0: float | None, now: float) -> dict:
             "healed_at": rel(rec.healed_at), "error": rec.error}
 
 
+def _guard(spec, figure, tripped) -> dict:
+    """A guard's latest figure against its limit: the share or latency over its window, or for a probe guard
+    the probe's failures in a row."""
+    what = f"{spec.probe} failures in a row" if spec.kind == "probe" else f"{spec.kind} over {spec.window:g}s"
+    limit = spec.failures if spec.kind == "probe" else spec.threshold
+    return {"name": spec.name, "kind": spec.kind, "what": what, "limit": limit, "figure": figure,
+            "tripped": tripped}
+
+
 def before_run(scenario) -> dict:
     """The scenario picked, before any run: its timeline, every fault scheduled."""
     seed = scenario.nemesis.seed if scenario.nemesis is not None else None
@@ -31,7 +40,7 @@ def before_run(scenario) -> dict:
                         "at_s": f.at, "heal_after_s": f.heal_after, "seconds_left": None, "injected_at": None,
                         "healed_at": None, "error": None} for f in sorted(scenario.timeline(seed), key=lambda f: f.at)],
             "probes": [{"name": p.name, "value": None} for p in scenario.probes],
-            "guards": [{"name": g.name, "tripped": None} for g in scenario.guards],
+            "guards": [_guard(g, None, None) for g in scenario.guards],
             "verdict": None, "series": None, "windows": []}
 
 
@@ -47,7 +56,8 @@ def of_run(ctl) -> dict:
         "nemesis_seed": ctl.nemesis_seed, "faults": faults,
         "probes": [{"name": p.name, "value": (ctl.probes.latest(p.name) or (None, None))[1]}
                    for p in ctl.scenario.probes],
-        "guards": [{"name": g.name, "tripped": ctl.guards.tripped.get(g.name)} for g in ctl.scenario.guards],
+        "guards": [_guard(g, ctl.guards.figures.get(g.name), ctl.guards.tripped.get(g.name))
+                   for g in ctl.scenario.guards],
         "verdict": None if verdict is None else {
             "status": verdict["status"], "invariants": verdict["invariants"],
             "harness_problems": verdict["harness_problems"], "report": "./chaos/report"},
@@ -71,7 +81,8 @@ def rows(state: dict) -> list[dict]:
                     "detail": f"last value {p['value']}"})
     for g in state["guards"]:
         out.append({"kind": "guard", "name": g["name"], "state": "tripped" if g["tripped"] else "watching",
-                    "detail": g["tripped"]["reason"] if g["tripped"] else ""})
+                    "detail": g["tripped"]["reason"] if g["tripped"] else
+                    f"{g['what']}: {'-' if g['figure'] is None else g['figure']} (limit {g['limit']:g})"})
     if state["verdict"] is not None:
         for inv in state["verdict"]["invariants"]:
             out.append({"kind": "invariant", "name": inv["name"], "state": inv["status"], "detail": inv["summary"]})

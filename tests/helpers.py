@@ -21,13 +21,14 @@ def run_cli(args, home=None, timeout=240, env_extra=None, cwd=ROOT):
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def servers_only(servers=None):
-    """An embedded stack that runs only datastore servers (no system), for tests of reads and the proxy."""
+def servers_only(servers=None, links=()):
+    """An embedded stack that runs only datastore servers (no system) and the fault proxy's links to those
+    named in links, for tests of reads, faults and the proxy."""
     from chaos_hooks.stack.embedded import EmbeddedStack
     from chaos_hooks.systems import SystemSpec
     spec = SystemSpec(name="datastores", dir=ROOT, source="tests/helpers.py",
                       servers=servers or {"cache": {"kind": "redis"}, "db": {"kind": "postgresql", "database": "t"},
-                                          "bus": {"kind": "nats"}})
+                                          "bus": {"kind": "nats"}}, links=list(links))
     return EmbeddedStack(spec, die_with_parent=True, progress=lambda *_: None)
 
 

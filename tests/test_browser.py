@@ -12,6 +12,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from chaos_hooks.procs import free_port, stop_pid
+from chaos_hooks.profile import load_profile
 from helpers import BIN, ROOT, load_verdict, wait_for
 
 pytestmark = pytest.mark.slow
@@ -24,6 +25,10 @@ load: {users: 20, spawn_rate: 20, run_time: 60s, user_classes: [OrderUser], wait
 values: {product: "ui-{run_id}", stock: 1000}
 faults:
   - {name: kill-worker, action: process.kill, target: worker, at: 2s, heal_after: 3s}
+probes:
+  - {name: health, http: GET /health, every: 250ms, expect: [{phase: always, equals: 200}]}
+guards:
+  - {name: unanswered, error_ratio: 0.9, window: 2s, min_ops: 5}
 invariants: {no_data_loss: {}, no_oversell: {initial: stock}, no_duplicates: {}, catch_up: {max: 30s}}
 """
 
@@ -91,6 +96,14 @@ def test_chaos_tab_follows_a_run_and_shows_its_verdict(system_stack, browser, tm
         next(t for t in browser.find_elements("css selector", "[role=tab]") if t.text == "CHAOS").click()
         wait_for(lambda: fault_state(browser, "kill-worker") == "active", 20, "the fault to show active")
         assert "s left)" in query(browser, '#chaos-panel tr[data-fault="kill-worker"]', "text")[0][0]
+        # Probes and guards, live: the probe's last value is what the shop answers; the guard shows its figure.
+        health = requests.get(f"{load_profile(stack.profile_path).host}/health", timeout=5).status_code
+        wait_for(lambda: f"last value {health}" in (query(browser, '#chaos-panel tr[data-probe="health"]', "text")
+                                                      or [[""]])[0][0], 10, "the probe's value in the tab")
+        wait_for(lambda: (query(browser, '#chaos-panel tr[data-guard="unanswered"]', "data-figure") or [[""]])[0][0]
+                 not in ("", "null", None), 10, "the guard's live figure in the tab")
+        (figure, tripped), = query(browser, '#chaos-panel tr[data-guard="unanswered"]', "data-figure", "data-tripped")
+        assert 0.0 <= float(figure) <= 0.9 and tripped == "false"
         wait_for(lambda: query(browser, '#chaos-charts .fault-band[data-fault="kill-worker"]', "data-end")
                  == [[""]], 10, "the active fault's band on the live charts")  # no end yet: it runs on
         screenshot(browser, tmp_path, "chaos-tab-active.png", docs=False)
@@ -116,6 +129,8 @@ def test_chaos_tab_follows_a_run_and_shows_its_verdict(system_stack, browser, tm
         assert float(end) == pytest.approx(fault["healed_at"], abs=0.01)
         report = requests.get(f"{ui}/chaos/report", timeout=5)
         assert report.status_code == 200 and "kill-worker" in report.text
+        wait_for(lambda: "STOPPED" in browser.execute_script("return document.body.innerText.toUpperCase()"), 10,
+                 "Locust's header to say the run stopped")
         screenshot(browser, tmp_path, "chaos-tab.png")
     finally:
         stop_pid(proc.pid)

@@ -46,7 +46,7 @@ def test_ack_before_commit_loses_acknowledged_events(system_stack, tmp_path):
 
 def test_no_dedupe_persists_redelivered_events_twice(system_stack, tmp_path):
     stack = system_stack("eventpipe", bugs=["no-dedupe"])
-    code, out, verdict, _ = chaos_run(stack, tmp_path, "event-consumer-crash")
+    code, out, verdict, _ = chaos_run(stack, tmp_path, "event-consumer-crash", "--run-time", "14s")  # heal at 13 s
     assert code == 1, out[-3000:]
     counts = defaultdict(int)
     for row in kept_rows(stack, verdict["run_id"]):

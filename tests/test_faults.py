@@ -1,6 +1,8 @@
 """Every fault family against real servers and processes: what inject does is seen from outside (a process
 state, a socket, a Redis client list, a PostgreSQL session), heal undoes it, a heal from the journal record
-alone (a crashed run) undoes it too, and a target the harness cannot reach fails preflight."""
+alone (a crashed run) undoes it too, and a target the harness cannot reach fails preflight. The network faults
+run against the fault proxy an embedded stack starts for itself and against a second proxy process reached
+through TOXIPROXY_URL."""
 import json
 import os
 import socket
@@ -11,13 +13,14 @@ import time
 import psycopg
 import pytest
 import redis
+import requests
 
 from chaos_hooks.errors import ScenarioError, TargetUnreachable
 from chaos_hooks.faults import FAULT_ACTIONS, build_faults
-from chaos_hooks.procs import free_port, is_running
+from chaos_hooks.procs import free_port, is_running, stop_pid
 from chaos_hooks.profile import load_profile
 from chaos_hooks.timeline import FaultSpec
-from helpers import wait_for
+from helpers import CLI, servers_only, wait_for
 
 
 def state_of(pid: int) -> str:
@@ -86,19 +89,48 @@ def test_a_component_that_is_not_running_fails_preflight(sleeper):
         fault(profile, "process.kill", "sleeper").preflight()
 
 
+@pytest.fixture(scope="module", params=["own proxy", "TOXIPROXY_URL"])
+def link_stack(request):
+    """A Redis behind a link `cache` of an embedded stack: on the fault proxy the stack starts for itself, or on
+    a second, independently started proxy process the stack finds at TOXIPROXY_URL, as it would a real
+    Toxiproxy. The network tests run against both."""
+    external = None
+    if request.param == "TOXIPROXY_URL":
+        port = free_port()
+        external = subprocess.Popen([CLI, "proxy", "--port", str(port)], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.STDOUT)
+        os.environ["TOXIPROXY_URL"] = f"http://127.0.0.1:{port}"
+    stack = servers_only({"cache": {"kind": "redis"}}, links=["cache"])
+    try:
+        try:
+            stack.start_servers()  # waits for the proxy at TOXIPROXY_URL to answer
+        finally:
+            os.environ.pop("TOXIPROXY_URL", None)
+        assert stack.external_proxy is (external is not None)
+        yield stack
+    finally:
+        stack.down()
+        if external is not None:
+            stop_pid(external.pid)
+
+
 @pytest.fixture
-def linked(datastores, proxy_server, tmp_path):
-    """A link named `cache` on the standalone proxy, in front of the tests' Redis."""
-    import requests
-    port = free_port()
-    requests.post(f"{proxy_server}/proxies", json={"name": "cache", "listen": f"127.0.0.1:{port}",
-                                                   "upstream": datastores["redis_addr"]}, timeout=5)
-    profile = tmp_path / "target.yaml"
-    profile.write_text(f"host: http://127.0.0.1:9\ntoxiproxy_url: {proxy_server}\ndatastores: {{cache: "
-                       f"\"{datastores['redis_url']}\", db: \"{datastores['database_url']}\"}}\n"
-                       f"links: {{cache: {{listen: \"127.0.0.1:{port}\", upstream: \"{datastores['redis_addr']}\"}}}}\n")
-    yield load_profile(str(profile)), redis.Redis(port=port, socket_timeout=5)
-    requests.delete(f"{proxy_server}/proxies/cache", timeout=5)
+def linked(link_stack, tmp_path):
+    """A target profile naming the stack's proxy and its link, and a Redis client that goes through the link."""
+    profile = tmp_path / "target.json"
+    profile.write_text(json.dumps({"host": "http://127.0.0.1:9", "toxiproxy_url": link_stack.toxiproxy_url,
+                                   "datastores": dict(link_stack.datastores), "links": link_stack.links}))
+    host, port = link_stack.links["cache"]["listen"].rsplit(":", 1)
+    return load_profile(str(profile)), redis.Redis(host=host, port=int(port), socket_timeout=5)
+
+
+@pytest.fixture
+def stores(datastores, tmp_path):
+    """A target profile naming the tests' Redis and PostgreSQL (no links)."""
+    profile = tmp_path / "target.json"
+    profile.write_text(json.dumps({"host": "http://127.0.0.1:9", "datastores": {
+        "cache": datastores["redis_url"], "db": datastores["database_url"]}}))
+    return load_profile(str(profile))
 
 
 def round_trip(client) -> float:
@@ -107,14 +139,13 @@ def round_trip(client) -> float:
     return time.perf_counter() - started
 
 
-def test_latency_on_a_link_and_its_removal(linked, proxy_server):
-    import requests
+def test_latency_on_a_link_and_its_removal(linked):
     profile, client = linked
     slow = fault(profile, "network.latency", "cache", latency=150, stream="downstream")
     record = slow.heal_record()
     slow.inject()
     assert round_trip(client) >= 0.15
-    assert [t["name"] for t in requests.get(f"{proxy_server}/proxies/cache/toxics", timeout=5).json()] == \
+    assert [t["name"] for t in requests.get(f"{profile.toxiproxy_url}/proxies/cache/toxics", timeout=5).json()] == \
         ["chaos-f-network.latency-downstream"]
     FAULT_ACTIONS["network.latency"].heal_from_record(record)
     assert round_trip(client) < 0.1
@@ -147,8 +178,8 @@ def test_a_link_the_profile_does_not_name_or_a_dead_proxy(linked, tmp_path):
         fault(profile, "network.latency", "cache", latency=1).preflight()
 
 
-def test_redis_client_kill_spares_the_harness(linked, datastores):
-    profile, _ = linked
+def test_redis_client_kill_spares_the_harness(stores, datastores):
+    profile = stores
     victim = redis.Redis.from_url(datastores["redis_url"])
     victim.client_setname("the-system")
     before = {c["name"] for c in victim.client_list()}
@@ -159,8 +190,8 @@ def test_redis_client_kill_spares_the_harness(linked, datastores):
     assert "the-system" not in {c["name"] for c in watcher.client_list()}
 
 
-def test_postgres_blip_and_lock(linked, datastores):
-    profile, _ = linked
+def test_postgres_blip_and_lock(stores, datastores):
+    profile = stores
     system = psycopg.connect(datastores["database_url"], autocommit=True)
     system.execute("CREATE TABLE IF NOT EXISTS locked_things (n int)")
     facts = fault(profile, "postgres.terminate_backends", "db").inject()

@@ -104,7 +104,7 @@ def test_sigkill_of_run_mid_fault_leaves_no_process_and_heal_leaves_nothing_on_d
                                     stderr=subprocess.STDOUT)
         wait_for(lambda: "fault kill-worker injected" in log.read_text(), 60, "the kill to land")
         stack_dir = re.search(r"servers \(.*\) in (\S+)", log.read_text()).group(1)
-        moment = time.monotonic() + rnd.uniform(0.1, 4.0)  # inside the fault's 8 s window, seeded
+        moment = time.monotonic() + rnd.uniform(0.1, 2.5)  # inside the fault's 8 s window, seeded
         wait_for(lambda: time.monotonic() >= moment, 10, "the chosen moment")
         recorded = Ledger(os.path.join(stack_dir, "ledger.jsonl")).entries()
         recorded += Ledger(str(report / "locust-processes.jsonl")).entries()
@@ -142,7 +142,7 @@ def test_a_lost_load_generator_is_named_and_makes_no_false_alarm(system_stack, t
     watcher.start()
     env = dict(os.environ)
     proc = subprocess.Popen([CLI, "run", "worker-crash", "--workers", "3", "--target", stack.profile_path,
-                             "--report-dir", str(report), "--seed", "5"], cwd=ROOT, env=env,
+                             "--run-time", "16s", "--report-dir", str(report), "--seed", "5"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     ledger = Ledger(str(report / "locust-processes.jsonl"))
     wait_for(lambda: len(ledger.entries()) == 4, 30, "the Locust processes")

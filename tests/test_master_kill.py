@@ -23,11 +23,11 @@ system: shop
 load: {users: 10, spawn_rate: 10, run_time: 40s, user_classes: [OrderUser], wait: [0.2, 0.5]}
 values: {product: "m-{run_id}", stock: 1000}
 faults:
-  - {name: kill-worker, action: process.kill, target: worker, at: 1s, heal_after: 30s}
-  - {name: pause-api, action: process.pause, target: api, at: 2s, heal_after: 30s}
-  - {name: slow-db, action: network.latency, target: db, latency: 300, jitter: 50, at: 2.5s, heal_after: 30s}
-  - {name: cut-cache, action: network.down, target: cache, at: 3s, heal_after: 30s}
-  - {name: freeze-db, action: datastore.outage, target: db, mode: pause, at: 3.5s, heal_after: 30s}
+  - {name: kill-worker, action: process.kill, target: worker, at: 0.5s, heal_after: 30s}
+  - {name: pause-api, action: process.pause, target: api, at: 1.2s, heal_after: 30s}
+  - {name: slow-db, action: network.latency, target: db, latency: 300, jitter: 50, at: 1.6s, heal_after: 30s}
+  - {name: cut-cache, action: network.down, target: cache, at: 2s, heal_after: 30s}
+  - {name: freeze-db, action: datastore.outage, target: db, mode: pause, at: 2.4s, heal_after: 30s}
 invariants: {no_data_loss: {}}
 """
 
@@ -66,10 +66,10 @@ def test_heal_after_the_master_is_killed_mid_fault_leaves_nothing_applied(tmp_pa
                                            str(tmp_path / f"report-{attempt}")], cwd=ROOT, stdout=out,
                                           stderr=subprocess.STDOUT, env=dict(os.environ, LOCUST_CHAOS_HOME=str(home)))
             wait_for(lambda: "fault kill-worker injected" in log.read_text(), 60, "the first fault to land")
-            if attempt == 9:  # the last one with all five applied; the first with one alone (1 s before the next)
+            if attempt == 9:  # the last one with all five applied; the first with one alone (0.7 s before the next)
                 wait_for(lambda: "fault freeze-db injected" in log.read_text(), 10, "the last fault to land")
             elif attempt > 0:  # the others at seeded moments from the first injection to after the last
-                moment = time.monotonic() + rnd.uniform(0.0, 3.0)
+                moment = time.monotonic() + rnd.uniform(0.0, 2.2)
                 wait_for(lambda: time.monotonic() >= moment, 5, "the chosen moment")
             master.send_signal(signal.SIGKILL)
             master.wait(timeout=10)

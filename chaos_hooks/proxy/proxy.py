@@ -60,8 +60,10 @@ class Proxy:
         if not self.enabled:
             return
         self.enabled = False
+        # The acceptor must be gone first: gevent defers closing a socket a greenlet still waits on, and until
+        # then the kernel would go on completing handshakes on the port.
         if self.acceptor is not None:
-            self.acceptor.kill(block=False)
+            self.acceptor.kill(block=True)
         try:
             self.listener.close()
         except OSError:

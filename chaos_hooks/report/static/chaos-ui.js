@@ -43,6 +43,7 @@
                         "border:1px solid #ddd;border-radius:6px;background:#fff;color:#222";
       p.innerHTML = '<style>#chaos-panel td,#chaos-panel th{padding:2px 10px 2px 0;text-align:left}</style>' +
                     '<div id="chaos-head"></div><table id="chaos-faults" style="border-collapse:collapse"></table>' +
+                    '<table id="chaos-checks" style="border-collapse:collapse;margin-top:6px"></table>' +
                     '<div id="chaos-verdict"></div><div id="chaos-charts"></div>';
     }
     if (where && p.nextSibling !== where) {
@@ -69,6 +70,19 @@
                 " s</td><td>" + esc(st) + (f.error ? " — " + esc(f.error) : "") + "</td></tr>");
     });
     document.getElementById("chaos-faults").innerHTML = rows.join("");
+    var checks = [];
+    state.probes.forEach(function (pr) {
+      checks.push('<tr data-probe="' + esc(pr.name) + '"><td>probe</td><td>' + esc(pr.name) + "</td><td>last value " +
+                  esc(pr.value) + "</td></tr>");
+    });
+    state.guards.forEach(function (g) {
+      var fig = g.figure === null || g.figure === undefined ? "-" : g.figure;
+      checks.push('<tr data-guard="' + esc(g.name) + '" data-figure="' + esc(g.figure) + '" data-tripped="' +
+                  String(!!g.tripped) + '"><td>guard</td><td>' + esc(g.name) + "</td><td>" + esc(g.what) + ": " +
+                  esc(fig) + " (limit " + esc(g.limit) + ")" + (g.tripped ? " — tripped: " + esc(g.tripped.reason) : "") +
+                  "</td></tr>");
+    });
+    document.getElementById("chaos-checks").innerHTML = checks.join("");
     var v = state.verdict, out = "";
     if (v) {
       out = '<p id="chaos-verdict-status" data-status="' + esc(v.status) + '"><b>verdict: ' + esc(v.status) +
