@@ -23,7 +23,7 @@ if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv"
     python3 -m venv .venv
 fi
-if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ] || [ setup.py -nt .venv/.installed ]; then
     echo "setup: pip install -e '.[dev]'"
     .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
     # Quiet the index-location warnings some pip configurations print; real errors still fail the step.

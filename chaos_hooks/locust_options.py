@@ -1,6 +1,6 @@
-"""The options the plugin adds to `locust`, defined once: the plugin registers them with Locust, and
-`locust-chaos --help` lists them (Locust prints its own --help before it imports any locustfile, so plugin
-options never appear there)."""
+"""The options the plugin adds to `locust`, defined once: the plugin registers them with Locust when a
+locustfile imports it, locust_help.py does for `locust --help` (printed before any locustfile is imported), and
+`locust-chaos --help` lists them too."""
 
 
 def options(preset_names: list[str]) -> list[tuple[str, dict]]:
@@ -27,3 +27,10 @@ def describe(preset_names: list[str]) -> str:
     for flag, spec in options(preset_names):
         lines.append(f"  {flag:<24}{spec['help']}")
     return "\n".join(lines)
+
+
+def add_to(parser, preset_names: list[str]) -> None:
+    """Adds the options to Locust's parser once, whichever of the two ways gets there first."""
+    for flag, spec in options(preset_names):
+        if flag not in parser._option_string_actions:
+            parser.add_argument(flag, **spec)

@@ -84,8 +84,7 @@ def _stop_with(environment, code: int, line: str | None, reason: str) -> None:
 
 @events.init_command_line_parser.add_listener
 def _add_arguments(parser):
-    for flag, spec in locust_options.options(preset_names()):
-        parser.add_argument(flag, **spec)
+    locust_options.add_to(parser, preset_names())
 
 
 def _is_controller(runner) -> bool:
