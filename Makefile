@@ -1,14 +1,22 @@
-# `make test` and `make demo` each do their own set-up (.ci/setup.sh).
+# `make test`, `make test-fast` and `make demo` each do their own set-up (.ci/setup.sh).
 VENV := .venv
 BIN := $(VENV)/bin
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
 
-.PHONY: setup test demo bench clean
+.PHONY: setup test test-fast test-system demo bench clean
 
 setup:
 	@bash .ci/setup.sh
 
-test: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+test-fast: setup  ## the unit tier (under 2 minutes): the edit loop
+	$(PYTEST) tests/unit
+
+test: setup  ## the unit tier first, then the system tier (real servers, processes, Docker, Chromium)
+	$(PYTEST) tests/unit
+	$(PYTEST) tests/system
+
+test-system: setup
+	$(PYTEST) tests/system
 
 demo: setup
 	$(BIN)/locust-chaos run worker-crash --workers 2

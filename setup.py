@@ -1,12 +1,14 @@
-"""Everything about the package is in pyproject.toml. This only puts locust_chaos_help.pth at the top of
-site-packages, where Python runs .pth hooks at start, so that `locust -f LOCUSTFILE --help` lists the chaos
-options (chaos_hooks/locust_help.py says why), in a plain install and in an editable one alike."""
+"""Everything about the package is in pyproject.toml. This only puts locust_chaos.pth at the top of
+site-packages, where Python runs .pth hooks at start: when the program is `locust`, it loads the plugin
+(chaos_hooks.locust_plugin.events) before Locust parses its options, so the chaos options work from the command
+line, LOCUST_* variables and locust.conf, and `locust -f LOCUSTFILE --help` lists them (Locust prints its help
+before it imports the locustfile). Any other interpreter start costs one string comparison."""
 import os
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-HOOK = "locust_chaos_help.pth"
+HOOK = "locust_chaos.pth"
 HOOK_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), HOOK)
 
 

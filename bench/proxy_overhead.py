@@ -20,8 +20,8 @@ import redis
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from chaos_hooks.procs import free_port, stop_pid  # noqa: E402
-from chaos_hooks.stack import EmbeddedStack  # noqa: E402
+from chaos_hooks.common.procs import free_port, stop_pid  # noqa: E402
+from chaos_hooks.stack.embedded import EmbeddedStack  # noqa: E402
 
 
 def percentile(samples, q):

@@ -61,15 +61,15 @@ def peak_mb() -> float:
 
 def harness_way(url: str, history_path: str) -> None:
     import numpy  # noqa: F401  (imported before timing, as on a master that has been running)
-    from chaos_hooks.datastores import Datastores
-    from chaos_hooks.history_store import HistoryStore
-    from chaos_hooks.history_view import HistoryView
+    from chaos_hooks.datastores.connections import Datastores
+    from chaos_hooks.history.store import HistoryStore
+    from chaos_hooks.history.view import HistoryView
     from chaos_hooks.invariants import INVARIANTS, run_isolated
-    from chaos_hooks.read_results import ReadResults
+    from chaos_hooks.verify.read_results import ReadResults
     from chaos_hooks.reads import ReadContext
     from chaos_hooks.reads.sql import SqlRead
-    from chaos_hooks.fields import Fields
-    from chaos_hooks.safe_yaml import load_text
+    from chaos_hooks.common.fields import Fields
+    from chaos_hooks.common.safe_yaml import load_text
 
     doc = load_text(f"persisted: {{from: db, sql: \"{QUERY}\"}}\n", "bench")
     read = SqlRead("persisted", doc.data["persisted"], Fields(doc), ("persisted",), {"db": url})

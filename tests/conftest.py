@@ -36,7 +36,7 @@ def datastores():
 def system_stack(home):
     """Starts a reference system's embedded stack in this process: system_stack("shop", bugs=[...])."""
     from chaos_hooks.stack.embedded import EmbeddedStack
-    from chaos_hooks.systems import load_system
+    from chaos_hooks.spec.reference_systems import load_system
     started = []
 
     def start(name: str, bugs=()):
@@ -55,7 +55,7 @@ def proxy_server():
     import subprocess
     import urllib.request
 
-    from chaos_hooks.procs import free_port, stop_pid
+    from chaos_hooks.common.procs import free_port, stop_pid
     from helpers import CLI, wait_for
     port = free_port()
     proc = subprocess.Popen([CLI, "proxy", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -25,7 +25,7 @@ def servers_only(servers=None, links=()):
     """An embedded stack that runs only datastore servers (no system) and the fault proxy's links to those
     named in links, for tests of reads, faults and the proxy."""
     from chaos_hooks.stack.embedded import EmbeddedStack
-    from chaos_hooks.systems import SystemSpec
+    from chaos_hooks.spec.reference_systems import SystemSpec
     spec = SystemSpec(name="datastores", dir=ROOT, source="tests/helpers.py",
                       servers=servers or {"cache": {"kind": "redis"}, "db": {"kind": "postgresql", "database": "t"},
                                           "bus": {"kind": "nats"}}, links=list(links))
@@ -86,7 +86,7 @@ def processes_mentioning(text: str) -> list[int]:
 
 def ledger_alive(path) -> list[dict]:
     """Entries of a ledger whose process still runs (same pid and start time)."""
-    from chaos_hooks.ledger import Ledger
+    from chaos_hooks.targets.ledger import Ledger
     return Ledger(str(path)).running()
 
 

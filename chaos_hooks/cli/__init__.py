@@ -5,25 +5,23 @@ Exit codes: 0 every invariant holds, 1 an invariant is invalid, 2 bad scenario, 
 interrupted, internal error).
 """
 import argparse
+import os
 import sys
 
-from .. import guard
-from ..errors import ChaosError
-from ..profile import state_dir
+from chaos_hooks.common import internal_error as guard
+from chaos_hooks.cli.console import say
+from chaos_hooks.common.errors import ChaosError
+from chaos_hooks.spec.profile import state_dir
 
 EXIT_CODES = ("Exit codes: 0 every invariant holds; 1 an invariant is invalid; 2 bad scenario, profile or "
               "arguments (one line naming file, line and field); 3 the harness could not run or decide "
               "(target unreachable, a read failed, a load generator lost, nothing acknowledged, interrupted).")
 
 
-def say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from . import heal_cmd, init_cmd, proxy_cmd, run_cmd, scenario_cmds, stack_cmd
-    from ..locust_options import describe
-    from ..scenario import preset_names
+    from chaos_hooks.cli import heal_cmd, init_cmd, proxy_cmd, run_cmd, scenario_cmds, stack_cmd
+    from chaos_hooks.locust_plugin.options import describe
+    from chaos_hooks.spec.scenario import preset_names
     p = argparse.ArgumentParser(prog="locust-chaos", description=__doc__.split("\n\n")[0],
                                 epilog=EXIT_CODES + "\n\n" + describe(preset_names()),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -31,8 +29,6 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (run_cmd, scenario_cmds, heal_cmd, stack_cmd, init_cmd, proxy_cmd):
         module.add_to(sub, EXIT_CODES)
     return p
-
-
 
 
 def main(argv=None) -> None:
@@ -47,6 +43,9 @@ def main(argv=None) -> None:
         code = err.exit_code
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:  # `locust-chaos list | head`: the reader left, nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
     except Exception as err:  # never a traceback, never exit 1
         code = guard.report(err, state_dir(), None)
     sys.exit(code)

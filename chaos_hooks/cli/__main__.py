@@ -1,3 +1,3 @@
-from . import main
+from chaos_hooks.cli import main
 
 main()

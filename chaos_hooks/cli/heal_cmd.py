@@ -1,9 +1,9 @@
 """`locust-chaos heal`: heal what crashed runs left applied and remove what their dead stacks left behind."""
 import os
 
-from ..journal import Journal
-from ..profile import state_dir
-from ..stack import registry
+from chaos_hooks.control.journal import Journal
+from chaos_hooks.spec.profile import state_dir
+from chaos_hooks.stack import running_stacks as registry
 
 
 def add_to(sub, epilog: str) -> None:
@@ -16,7 +16,7 @@ def add_to(sub, epilog: str) -> None:
 
 
 def run(args) -> int:
-    from . import say
+    from chaos_hooks.cli.console import say
     journal = Journal(os.path.join(state_dir(), "journal.jsonl"))
     done = registry.reclaim_orphans() + journal.heal_pending(progress=say)
     print("\n".join(done) if done else f"nothing to heal ({journal.path})")

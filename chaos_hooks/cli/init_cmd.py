@@ -1,7 +1,7 @@
 """`locust-chaos init`: write a starting target profile for your own system, every field explained."""
 import os
 
-from ..errors import ScenarioError
+from chaos_hooks.common.errors import ScenarioError
 
 TEMPLATE = """\
 # Target profile: where your system is and how the harness reads what it kept.

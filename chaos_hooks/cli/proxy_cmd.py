@@ -12,6 +12,6 @@ def add_to(sub, epilog: str) -> None:
 
 
 def run(args) -> int:
-    from ..proxy.server import serve_forever
+    from chaos_hooks.proxy.server import serve_forever
     serve_forever(args.host, args.port, args.pidfile, args.config)
     return 0

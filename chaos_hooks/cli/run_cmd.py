@@ -8,16 +8,16 @@ import signal
 import subprocess
 import sys
 
-from .. import procs
-from ..ledger import Ledger
-from ..errors import ScenarioError
-from ..fit import check_fit
-from ..profile import load_profile, state_dir
-from ..report.files import check_writable, default_report_dir
-from ..scenario import load_plugins, load_scenario, resolve
-from ..system_profile import template_profile
-from ..systems import default_system, load_system
-from .scenario_cmds import run_time_arg
+from chaos_hooks.common import procs
+from chaos_hooks.targets.ledger import Ledger
+from chaos_hooks.common.errors import ScenarioError
+from chaos_hooks.spec.fit import check_fit
+from chaos_hooks.spec.profile import load_profile, state_dir
+from chaos_hooks.report.files import check_writable, default_report_dir
+from chaos_hooks.spec.scenario import load_plugins, load_scenario, resolve
+from chaos_hooks.spec.template_profile import template_profile
+from chaos_hooks.spec.reference_systems import default_system, load_system
+from chaos_hooks.cli.scenario_cmds import run_time_arg
 
 MAX_WORKERS = 64
 
@@ -78,7 +78,7 @@ def _checked(args):
 
 
 def run(args) -> int:
-    from . import say
+    from chaos_hooks.cli.console import say
     scenario, system, run_time, locustfile = _checked(args)
     report_dir = args.report_dir or default_report_dir(scenario.name)
     check_writable(report_dir)
@@ -97,7 +97,7 @@ def run(args) -> int:
     old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         if system is not None:
-            from ..stack.embedded import EmbeddedStack
+            from chaos_hooks.stack.embedded import EmbeddedStack
             stack = EmbeddedStack(system, system.check_bugs(args.bugs or ""), die_with_parent=True, progress=say)
             target = stack.up()
         else:

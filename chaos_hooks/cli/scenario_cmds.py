@@ -1,14 +1,14 @@
 """`locust-chaos list | show | validate`: the presets, one scenario's timeline, and checking without running."""
-from .. import timeline
-from ..durations import format_duration, parse_duration
-from ..errors import ChaosError, ScenarioError
-from ..faults import build_faults
-from ..fit import check_fit
-from ..profile import load_profile
-from ..reachability import check_reachable
-from ..scenario import load_plugins, load_scenario, preset_names
-from ..system_profile import template_profile
-from ..systems import load_system
+from chaos_hooks.spec import timeline
+from chaos_hooks.common.durations import format_duration, parse_duration
+from chaos_hooks.common.errors import ChaosError, ScenarioError
+from chaos_hooks.faults import build_faults
+from chaos_hooks.spec.fit import check_fit
+from chaos_hooks.spec.profile import load_profile
+from chaos_hooks.control.reachability import check_reachable
+from chaos_hooks.spec.scenario import load_plugins, load_scenario, preset_names
+from chaos_hooks.spec.template_profile import template_profile
+from chaos_hooks.spec.reference_systems import load_system
 
 
 def add_to(sub, epilog: str) -> None:

@@ -2,11 +2,11 @@
 import os
 import shutil
 
-from ..errors import ScenarioError
-from ..ledger import Ledger
-from ..profile import default_profile_path, load_profile
-from ..stack import registry
-from ..systems import default_system, load_system
+from chaos_hooks.common.errors import ScenarioError
+from chaos_hooks.targets.ledger import Ledger
+from chaos_hooks.spec.profile import default_profile_path, load_profile
+from chaos_hooks.stack import running_stacks as registry
+from chaos_hooks.spec.reference_systems import default_system, load_system
 
 
 def add_to(sub, epilog: str) -> None:
@@ -21,7 +21,7 @@ def add_to(sub, epilog: str) -> None:
 
 
 def run(args) -> int:
-    from . import say
+    from chaos_hooks.cli.console import say
     for line in registry.reclaim_orphans():
         say(f"stack: {line}")
     path = default_profile_path()
@@ -33,7 +33,7 @@ def run(args) -> int:
 
 
 def _up(args, path: str, say) -> int:
-    from ..stack.embedded import EmbeddedStack
+    from chaos_hooks.stack.embedded import EmbeddedStack
     system = load_system(args.system or default_system())
     bugs = system.check_bugs(args.bugs)
     if os.path.exists(path):
@@ -60,7 +60,7 @@ def _links(profile) -> str:
 
 
 def _down(path: str) -> int:
-    from ..stack.embedded import stop_saved_stack
+    from chaos_hooks.stack.embedded import stop_saved_stack
     if not os.path.exists(path):
         print(f"no stack is up ({path} not found)")
         return 0

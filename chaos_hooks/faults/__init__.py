@@ -1,20 +1,7 @@
-"""Fault families by action name. Add one: a module with a Fault subclass and `register(MyFault)`;
-a plugin module (`--chaos-plugin`) can do the same."""
-from .base import Fault
-
-FAULT_ACTIONS: dict[str, type[Fault]] = {}
-
-
-def register(cls: type[Fault]) -> type[Fault]:
-    FAULT_ACTIONS[cls.action] = cls
-    return cls
-
-
-def build_faults(specs, target) -> list:
-    """One fault per scenario entry; raises ScenarioError when a fault names something the target lacks."""
-    return [FAULT_ACTIONS[spec.action](spec, target) for spec in specs]
-
-
-from . import datastore, network, process, shell  # noqa: E402,F401  (register the built-in families)
+"""Fault families: one module each, registered by action name (registry.py). Importing the package registers the
+built-ins; a plugin module (`--chaos-plugin`) registers its own the same way."""
+from chaos_hooks.faults.base import Fault
+from chaos_hooks.faults.registry import FAULT_ACTIONS, build_faults, register
+from chaos_hooks.faults import datastore, network, process, shell  # noqa: E402,F401  (the built-in families)
 
 __all__ = ["FAULT_ACTIONS", "Fault", "build_faults", "register"]

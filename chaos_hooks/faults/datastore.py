@@ -11,11 +11,11 @@ import psycopg
 import redis
 from psycopg import sql
 
-from ..datastores import HARNESS_APPLICATION, kind_of, one_line
-from ..errors import ScenarioError, TargetUnreachable
-from . import register
-from .base import Fault
-from .process import ProcessKill, ProcessPause
+from chaos_hooks.datastores.connections import HARNESS_APPLICATION, kind_of, one_line
+from chaos_hooks.common.errors import ScenarioError, TargetUnreachable
+from chaos_hooks.faults.registry import register
+from chaos_hooks.faults.base import Fault
+from chaos_hooks.faults.process import ProcessKill, ProcessPause
 
 
 @register

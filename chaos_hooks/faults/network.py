@@ -18,9 +18,9 @@ import toxiproxy
 from toxiproxy.api import APIConsumer
 from toxiproxy.exceptions import NotFound
 
-from ..errors import TargetUnreachable
-from . import register
-from .base import Fault
+from chaos_hooks.common.errors import TargetUnreachable
+from chaos_hooks.faults.registry import register
+from chaos_hooks.faults.base import Fault
 
 CALL_TIMEOUT_S = 10.0
 STREAMS = {"upstream": ["upstream"], "downstream": ["downstream"], "both": ["upstream", "downstream"]}

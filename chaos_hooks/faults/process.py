@@ -9,11 +9,11 @@ harness started):
 """
 import signal
 
-from .. import procs
-from ..components import Component
-from ..errors import TargetUnreachable
-from . import register
-from .base import Fault
+from chaos_hooks.common import procs
+from chaos_hooks.targets.process import Component
+from chaos_hooks.common.errors import TargetUnreachable
+from chaos_hooks.faults.registry import register
+from chaos_hooks.faults.base import Fault
 
 
 class _ComponentFault(Fault):

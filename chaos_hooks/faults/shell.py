@@ -6,9 +6,9 @@ provider), each with a timeout — for what no other family covers.
 """
 import subprocess
 
-from ..errors import TargetUnreachable
-from . import register
-from .base import Fault
+from chaos_hooks.common.errors import TargetUnreachable
+from chaos_hooks.faults.registry import register
+from chaos_hooks.faults.base import Fault
 
 
 def _run(argv: list[str], timeout: float, what: str) -> str:

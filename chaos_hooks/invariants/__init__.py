@@ -1,19 +1,8 @@
-"""Invariants by name. Add one: a module defining a check(history, reads, params) -> Result and a
-`register(...)` call; a plugin module (`--chaos-plugin mod`, scenario `plugins:`) can do the same."""
-from .base import INVALID, UNKNOWN, VALID, Invariant, ReadUnavailable, Result, run_isolated
-
-INVARIANTS: dict[str, Invariant] = {}
-
-
-def register(name: str, params: dict | None = None, needs: dict | None = None, description: str = ""):
-    """Decorator: registers check(history, reads, params) under name."""
-    def wrap(check):
-        INVARIANTS[name] = Invariant(name, check, params or {}, needs or {}, description or (check.__doc__ or ""))
-        return check
-    return wrap
-
-
-from . import catch_up, conservation, data_loss, duplicates, order  # noqa: E402,F401  (register the built-ins)
+"""Invariants by name, one module each, registered in registry.py. Importing the package registers the built-ins;
+a plugin module (`--chaos-plugin mod`, scenario `plugins:`) registers its own the same way."""
+from chaos_hooks.invariants.base import INVALID, UNKNOWN, VALID, Invariant, ReadUnavailable, Result, run_isolated
+from chaos_hooks.invariants.registry import INVARIANTS, register
+from chaos_hooks.invariants import catch_up, conservation, data_loss, duplicates, order  # noqa: E402,F401  (register the built-ins)
 
 __all__ = ["INVARIANTS", "INVALID", "UNKNOWN", "VALID", "Invariant", "ReadUnavailable", "Result", "register",
            "run_isolated"]

@@ -3,9 +3,9 @@ within `max` seconds; and after each fault's heal, the backlog that fault left d
 
 Measured by the harness while it waits (never including its own waits for history): the overall figure runs
 from the end of the load; each fault's from its heal, with the backlog just before the heal."""
-from ..durations import format_duration
-from . import register
-from .base import INVALID, UNKNOWN, VALID, Result
+from chaos_hooks.common.durations import format_duration
+from chaos_hooks.invariants.registry import register
+from chaos_hooks.invariants.base import INVALID, UNKNOWN, VALID, Result
 
 
 @register("catch_up", params={"max": "duration"}, needs={"backlog": "value"})

@@ -6,10 +6,10 @@ a key the system keeps. Units kept are the `persisted` rows (or their `units` co
 `stock_left` read. Not caught up: what was seen is reported, invalid if it already breaks a bound."""
 import numpy as np
 
-from ..reads import as_number
-from ..table import NO_VALUE
-from . import register
-from .base import INVALID, UNKNOWN, VALID, ReadUnavailable, Result
+from chaos_hooks.reads import as_number
+from chaos_hooks.common.table import NO_VALUE
+from chaos_hooks.invariants.registry import register
+from chaos_hooks.invariants.base import INVALID, UNKNOWN, VALID, ReadUnavailable, Result
 
 
 @register("no_oversell", params={"initial": "int_value"}, needs={"persisted": "rows", "stock_left": "value"})

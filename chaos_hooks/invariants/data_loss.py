@@ -2,9 +2,9 @@
 nothing was kept that nobody attempted, or that every attempt was told failed."""
 import numpy as np
 
-from . import register
-from .base import INVALID, UNKNOWN, VALID, Result, sample
-from .sets import EVIDENCE_LIMIT, analysis_for, history_texts, row_texts
+from chaos_hooks.invariants.registry import register
+from chaos_hooks.invariants.base import INVALID, UNKNOWN, VALID, Result, sample
+from chaos_hooks.invariants.sets import EVIDENCE_LIMIT, analysis_for, history_texts, row_texts
 
 
 @register("no_data_loss", needs={"persisted": "rows"})

@@ -2,10 +2,10 @@
 distinct id (two acknowledged sales for one idempotency key)."""
 import numpy as np
 
-from ..table import NO_VALUE
-from . import register
-from .base import INVALID, UNKNOWN, VALID, Result, ReadUnavailable, sample
-from .sets import analysis_for, history_texts, row_texts
+from chaos_hooks.common.table import NO_VALUE
+from chaos_hooks.invariants.registry import register
+from chaos_hooks.invariants.base import INVALID, UNKNOWN, VALID, Result, ReadUnavailable, sample
+from chaos_hooks.invariants.sets import analysis_for, history_texts, row_texts
 
 
 @register("no_duplicates", needs={"persisted": "rows"})

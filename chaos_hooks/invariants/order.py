@@ -6,10 +6,10 @@ Order is required only where real time fixes it: if publish A was acknowledged b
 key was sent, A must be kept before B. Operations with unknown outcomes constrain nothing."""
 import numpy as np
 
-from ..history_view import elements
-from ..table import NO_VALUE
-from . import register
-from .base import INVALID, UNKNOWN, VALID, ReadUnavailable, Result, sample
+from chaos_hooks.history.view import elements
+from chaos_hooks.common.table import NO_VALUE
+from chaos_hooks.invariants.registry import register
+from chaos_hooks.invariants.base import INVALID, UNKNOWN, VALID, ReadUnavailable, Result, sample
 
 EXAMPLES = 20
 

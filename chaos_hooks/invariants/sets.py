@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..history_view import HistoryView, elements
-from ..sorted_sets import group_starts, isin, unique, unique_counts
-from ..table import NO_VALUE, Table
+from chaos_hooks.history.view import HistoryView, elements
+from chaos_hooks.common.sorted_sets import group_starts, isin, unique, unique_counts
+from chaos_hooks.common.table import NO_VALUE, Table
 
 EVIDENCE_LIMIT = 1000  # evidence lists name at most this many items; the counts are always exact
 

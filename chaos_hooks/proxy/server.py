@@ -49,7 +49,7 @@ class ProxyServer:
 
 def load_config(server: ProxyServer, path: str) -> None:
     """Creates the proxies a JSON file lists (the shape of POST /populate), as Toxiproxy's -config does."""
-    from ..errors import ScenarioError
+    from chaos_hooks.common.errors import ScenarioError
     from .errors import ApiError
     try:
         with open(path) as f:
@@ -66,7 +66,7 @@ def serve_forever(host: str, port: int, pidfile: str | None = None, config: str 
     try:
         server.start()
     except OSError as err:
-        from ..errors import TargetUnreachable
+        from chaos_hooks.common.errors import TargetUnreachable
         reason = os.strerror(err.errno) if err.errno else str(err)  # gevent's strerror repeats the address
         raise TargetUnreachable(f"cannot listen on {host}:{port}: {reason}") from None
     if config:

@@ -1,21 +1,7 @@
-"""Read kinds by the profile field that selects them. Add one: a module with a Read subclass and
-`register(MyRead)`; a plugin module (`--chaos-plugin`) can do the same."""
-from ..declared import build
-from ..fields import Fields
-from .base import Read, ReadContext, as_number
-
-READ_KINDS: dict[str, type[Read]] = {}
-
-
-def register(cls: type[Read]) -> type[Read]:
-    READ_KINDS[cls.kind] = cls
-    return cls
-
-
-def parse_read(role: str, spec, f: Fields, path: tuple, datastores: dict) -> Read:
-    return build(READ_KINDS, "a read", spec, f, path, datastores, role=role)
-
-
-from . import http_json_read, jetstream, redis_command, sql, stream  # noqa: E402,F401  (register the kinds)
+"""Read kinds, one module each, registered by the profile field that selects them (registry.py). Importing the
+package registers the built-ins; a plugin module (`--chaos-plugin`) registers its own the same way."""
+from chaos_hooks.reads.base import Read, ReadContext, as_number
+from chaos_hooks.reads.registry import READ_KINDS, parse_read, register
+from chaos_hooks.reads import http_json_read, jetstream, redis_command, sql, stream  # noqa: E402,F401  (register the kinds)
 
 __all__ = ["READ_KINDS", "Read", "ReadContext", "as_number", "parse_read", "register"]

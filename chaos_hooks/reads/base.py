@@ -6,10 +6,10 @@ and raises ReadFailed with a one-line reason when the system cannot answer.
 """
 from dataclasses import dataclass
 
-from ..datastores import Datastores, ReadFailed
-from ..declared import Declared
-from ..fields import Fields
-from ..table import Table
+from chaos_hooks.datastores.connections import Datastores, ReadFailed
+from chaos_hooks.reads.declared import Declared
+from chaos_hooks.common.fields import Fields
+from chaos_hooks.common.table import Table
 
 
 @dataclass

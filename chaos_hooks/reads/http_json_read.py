@@ -1,13 +1,13 @@
 """`http: "GET /path"` — JSON from the system's control host (or an absolute URL), optionally the part at
 `path: a.b.0`. As a value, a number; as rows, a list of keys or of {key, id, seq, units} objects."""
-from ..datastores import ReadFailed
-from ..declared import walk_json
-from ..errors import TargetUnreachable
-from ..http_json import http_json
-from ..table import Table
-from ..templates import names_in, render
-from . import register
-from .base import Read
+from chaos_hooks.datastores.connections import ReadFailed
+from chaos_hooks.reads.declared import walk_json
+from chaos_hooks.common.errors import TargetUnreachable
+from chaos_hooks.common.http_json import http_json
+from chaos_hooks.common.table import Table
+from chaos_hooks.common.templates import names_in, render
+from chaos_hooks.reads.registry import register
+from chaos_hooks.reads.base import Read
 
 METHODS = {"GET", "POST"}
 

@@ -1,8 +1,8 @@
 """`jetstream: STREAM, consumer: NAME` — a NATS JetStream consumer's backlog: messages not yet delivered
 (num_pending) plus delivered but unacknowledged (num_ack_pending)."""
-from ..templates import names_in, render
-from . import register
-from .base import Read
+from chaos_hooks.common.templates import names_in, render
+from chaos_hooks.reads.registry import register
+from chaos_hooks.reads.base import Read
 
 
 @register

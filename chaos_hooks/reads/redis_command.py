@@ -1,10 +1,10 @@
 """`redis: [COMMAND, arg, ...]` — one Redis command; arguments are templated with run values.
 As a value, the reply (a number for GET of a counter); as rows, a list reply's members are keys."""
-from ..datastores import ReadFailed
-from ..table import Table
-from ..templates import names_in, render
-from . import register
-from .base import Read
+from chaos_hooks.datastores.connections import ReadFailed
+from chaos_hooks.common.table import Table
+from chaos_hooks.common.templates import names_in, render
+from chaos_hooks.reads.registry import register
+from chaos_hooks.reads.base import Read
 
 
 @register

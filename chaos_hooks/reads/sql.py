@@ -2,10 +2,10 @@
 As rows it needs a column named `key` (and may give `id`, `seq`, `units`); as a value, one row, one column."""
 import re
 
-from ..datastores import ReadFailed
-from ..sql_copy import copy_table
-from . import register
-from .base import Read
+from chaos_hooks.datastores.connections import ReadFailed
+from chaos_hooks.reads.sql_copy import copy_table
+from chaos_hooks.reads.registry import register
+from chaos_hooks.reads.base import Read
 
 _PARAM = re.compile(r"%\((\w+)\)s")
 

@@ -1,9 +1,9 @@
 """`stream: NAME, group: GROUP` — a Redis stream consumer group's backlog: entries not yet delivered to the
 group (lag) plus entries delivered but not acknowledged (pending)."""
-from ..datastores import ReadFailed
-from ..templates import names_in, render
-from . import register
-from .base import Read
+from chaos_hooks.datastores.connections import ReadFailed
+from chaos_hooks.common.templates import names_in, render
+from chaos_hooks.reads.registry import register
+from chaos_hooks.reads.base import Read
 
 
 @register

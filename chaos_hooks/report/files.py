@@ -12,7 +12,7 @@ def default_report_dir(scenario_name: str, base: str = "reports/chaos") -> str:
 
 def check_writable(report_dir: str) -> None:
     """Raises ScenarioError (exit 2) when the report directory cannot be created or written."""
-    from ..errors import ScenarioError
+    from chaos_hooks.common.errors import ScenarioError
     try:
         os.makedirs(report_dir, exist_ok=True)
         probe = os.path.join(report_dir, ".write-test")
@@ -25,7 +25,7 @@ def check_writable(report_dir: str) -> None:
 
 def write_report(report_dir: str, verdict: dict, evidence: dict, store) -> str:
     """verdict.json, evidence.json, faults.json, junit.xml, report.html and history.jsonl."""
-    from . import html, junit, timeseries
+    from chaos_hooks.report import html, junit, timeseries
     os.makedirs(report_dir, exist_ok=True)
     verdict, evidence = _clean(verdict), _clean(evidence)
     _dump(os.path.join(report_dir, "verdict.json"), verdict)

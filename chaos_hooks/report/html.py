@@ -10,7 +10,7 @@ from importlib import metadata
 import jinja2
 from markupsafe import Markup
 
-from .terminal import HEADLINE, MARK
+from chaos_hooks.report.terminal import HEADLINE, MARK
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = 20

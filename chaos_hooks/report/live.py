@@ -5,7 +5,7 @@ import time
 
 import gevent
 
-from ..history import OK
+from chaos_hooks.history.recorder import OK
 
 
 def line(ctl, now: float) -> str:

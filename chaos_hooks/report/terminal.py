@@ -1,5 +1,5 @@
 """The verdict as a table for the terminal."""
-from ..invariants import INVALID, UNKNOWN
+from chaos_hooks.invariants import INVALID, UNKNOWN
 
 MARK = {"valid": "PASS", "invalid": "FAIL", "unknown": "UNKNOWN"}
 HEADLINE = {"valid": "PASSED", INVALID: "FAILED", UNKNOWN: "UNDECIDED"}

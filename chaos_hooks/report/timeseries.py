@@ -2,7 +2,7 @@
 unanswered per second, p50/p99 latency of answered ones, and the unanswered share — all by send time."""
 import numpy as np
 
-from ..history import INFO
+from chaos_hooks.history.recorder import INFO
 
 
 def per_second(cols, start: float, end: float) -> dict:

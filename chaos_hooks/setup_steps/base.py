@@ -1,7 +1,7 @@
 """A setup step: run once per run, before the load, on the master; strings are templated with the run's
 values, and a step may save what the system answered as a new run value every user then sees."""
-from ..declared import Declared
-from ..reads.base import ReadContext
+from chaos_hooks.reads.declared import Declared
+from chaos_hooks.reads.base import ReadContext
 
 
 class Step(Declared):

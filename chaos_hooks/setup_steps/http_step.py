@@ -2,13 +2,13 @@
 `save: {name: path.in.answer}` keeps parts of the JSON answer as run values."""
 import json
 
-from ..declared import walk_json
-from ..errors import TargetUnreachable
-from ..http_json import http_json
-from ..reads.http_json_read import split_request, url_for
-from ..templates import names_in, render
-from . import register
-from .base import SetupFailed, Step
+from chaos_hooks.reads.declared import walk_json
+from chaos_hooks.common.errors import TargetUnreachable
+from chaos_hooks.common.http_json import http_json
+from chaos_hooks.reads.http_json_read import split_request, url_for
+from chaos_hooks.common.templates import names_in, render
+from chaos_hooks.setup_steps.registry import register
+from chaos_hooks.setup_steps.base import SetupFailed, Step
 
 
 @register

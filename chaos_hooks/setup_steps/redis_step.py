@@ -1,8 +1,8 @@
 """`redis: [COMMAND, arg, ...]` on a Redis datastore (`from:`); `save: name` keeps the reply."""
-from ..datastores import ReadFailed
-from ..templates import names_in, render
-from . import register
-from .base import SetupFailed, Step
+from chaos_hooks.datastores.connections import ReadFailed
+from chaos_hooks.common.templates import names_in, render
+from chaos_hooks.setup_steps.registry import register
+from chaos_hooks.setup_steps.base import SetupFailed, Step
 
 
 @register

@@ -2,9 +2,9 @@
 `save: name` keeps the first column of the first row it returns."""
 import re
 
-from ..datastores import ReadFailed
-from . import register
-from .base import SetupFailed, Step
+from chaos_hooks.datastores.connections import ReadFailed
+from chaos_hooks.setup_steps.registry import register
+from chaos_hooks.setup_steps.base import SetupFailed, Step
 
 _PARAM = re.compile(r"%\((\w+)\)s")
 

@@ -12,18 +12,18 @@ import tempfile
 import time
 from urllib.parse import urlsplit, urlunsplit
 
-from .. import procs
-from ..components import Component
-from ..errors import ChaosError, TargetUnreachable
-from ..http_json import http_json
-from ..ledger import Ledger
-from ..profile import load_profile, save_profile
-from ..safe_yaml import load_file
-from ..systems import SystemSpec
-from ..templates import TemplateError, render
-from . import links as proxy_links
-from . import registry
-from .servers import SERVER_KINDS
+from chaos_hooks.common import procs
+from chaos_hooks.targets.process import Component
+from chaos_hooks.common.errors import ChaosError, TargetUnreachable
+from chaos_hooks.common.http_json import http_json
+from chaos_hooks.targets.ledger import Ledger
+from chaos_hooks.spec.profile import load_profile, save_profile
+from chaos_hooks.common.safe_yaml import load_file
+from chaos_hooks.spec.reference_systems import SystemSpec
+from chaos_hooks.common.templates import TemplateError, render
+from chaos_hooks.stack import links as proxy_links
+from chaos_hooks.stack import running_stacks as registry
+from chaos_hooks.stack.servers import SERVER_KINDS
 
 log = logging.getLogger("locust_chaos.stack")
 START_TIMEOUT_S = 30.0

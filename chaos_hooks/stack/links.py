@@ -6,9 +6,9 @@ import json
 import os
 import sys
 
-from .. import procs
-from ..errors import TargetUnreachable
-from ..http_json import http_json
+from chaos_hooks.common import procs
+from chaos_hooks.common.errors import TargetUnreachable
+from chaos_hooks.common.http_json import http_json
 
 
 def link_specs(upstreams: dict[str, str]) -> list[dict]:

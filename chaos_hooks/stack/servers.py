@@ -9,8 +9,9 @@ import socket
 import psycopg
 import redis
 
-from .. import procs
-from ..errors import TargetUnreachable
+from chaos_hooks.common import procs
+from chaos_hooks.spec.reference_systems import SERVER_KINDS as system_server_kinds
+from chaos_hooks.common.errors import TargetUnreachable
 
 
 def find_pg_bin() -> str:
@@ -86,3 +87,4 @@ def _nats_info(port: int) -> bool:
 
 
 SERVER_KINDS = {"redis": redis_server, "postgresql": postgresql, "nats": nats_server}
+assert set(SERVER_KINDS) == set(system_server_kinds), "a server kind system.yaml accepts has no starter"

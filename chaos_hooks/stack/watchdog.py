@@ -10,7 +10,7 @@ import os
 import signal
 import time
 
-from .. import procs
+from chaos_hooks.common import procs
 
 POLL_S = 0.2
 
@@ -26,7 +26,7 @@ def main() -> None:
         if not os.path.exists(args.registration):
             return  # the owner tore the stack down itself
         time.sleep(POLL_S)
-    from .registry import reclaim
+    from chaos_hooks.stack.running_stacks import reclaim
     reclaim(args.registration)
 
 

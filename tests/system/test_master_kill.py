@@ -1,0 +1,90 @@
+"""SIGKILL of the Locust master while faults are applied to a long-lived stack (`stack up`), at ten seeded
+moments: whatever was applied at that moment, `locust-chaos heal` leaves nothing of it — no paused process,
+no toxic, no disabled proxy link, every killed component running again, and the system answering."""
+import os
+import random
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+import requests
+
+from chaos_hooks.control.journal import Journal
+from chaos_hooks.spec.profile import default_profile_path, load_profile
+from helpers import BIN, ROOT, run_cli, wait_for
+
+pytestmark = pytest.mark.slow
+FAULTS = ["kill-worker", "pause-api", "slow-db", "cut-cache", "freeze-db"]
+SCENARIO = """\
+name: kill-the-master
+system: shop
+load: {users: 10, spawn_rate: 10, run_time: 40s, user_classes: [OrderUser], wait: [0.2, 0.5]}
+values: {product: "m-{run_id}", stock: 1000}
+faults:
+  - {name: kill-worker, action: process.kill, target: worker, at: 0.5s, heal_after: 30s}
+  - {name: pause-api, action: process.pause, target: api, at: 1.2s, heal_after: 30s}
+  - {name: slow-db, action: network.latency, target: db, latency: 300, jitter: 50, at: 1.6s, heal_after: 30s}
+  - {name: cut-cache, action: network.down, target: cache, at: 2s, heal_after: 30s}
+  - {name: freeze-db, action: datastore.outage, target: db, mode: pause, at: 2.4s, heal_after: 30s}
+invariants: {no_data_loss: {}}
+"""
+
+
+def process_state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]  # R, S, D, T (stopped), Z ...
+
+
+def nothing_applied(profile) -> None:
+    for name, component in profile.components.items():
+        pid = component.running_pid()
+        assert pid is not None, f"{name} is not running"
+        assert process_state(pid) not in ("T", "t"), f"{name} (pid {pid}) is left stopped"
+    proxies = requests.get(f"{profile.toxiproxy_url}/proxies", timeout=5).json()
+    assert set(proxies) == {"cache", "db"}
+    for name, proxy in proxies.items():
+        assert proxy["enabled"] is True, f"link {name} left disabled"
+        assert proxy["toxics"] == [], f"link {name} left with toxics {proxy['toxics']}"
+
+
+def test_heal_after_the_master_is_killed_mid_fault_leaves_nothing_applied(tmp_path, home):
+    code, out = run_cli(["stack", "up"], home)
+    assert code == 0, out
+    scenario = tmp_path / "kill-the-master.yaml"
+    scenario.write_text(SCENARIO)
+    rnd = random.Random(20261123)
+    applied_at_kill = []
+    try:
+        profile = load_profile(default_profile_path())
+        for attempt in range(10):
+            log = tmp_path / f"master-{attempt}.log"
+            with open(log, "w") as out:
+                master = subprocess.Popen([os.path.join(BIN, "locust"), "-f", "locustfiles/shop.py", "--headless",
+                                           "--chaos-scenario-file", str(scenario), "--chaos-report-dir",
+                                           str(tmp_path / f"report-{attempt}")], cwd=ROOT, stdout=out,
+                                          stderr=subprocess.STDOUT, env=dict(os.environ, LOCUST_CHAOS_HOME=str(home)))
+            wait_for(lambda: "fault kill-worker injected" in log.read_text(), 60, "the first fault to land")
+            if attempt == 9:  # the last one with all five applied; the first with one alone (0.7 s before the next)
+                wait_for(lambda: "fault freeze-db injected" in log.read_text(), 10, "the last fault to land")
+            elif attempt > 0:  # the others at seeded moments from the first injection to after the last
+                moment = time.monotonic() + rnd.uniform(0.0, 2.2)
+                wait_for(lambda: time.monotonic() >= moment, 5, "the chosen moment")
+            master.send_signal(signal.SIGKILL)
+            master.wait(timeout=10)
+            applied = re.findall(r"fault (\S+) injected", log.read_text())
+            applied_at_kill.append(applied)
+            assert Journal(os.path.join(home, "journal.jsonl")).pending(), "the kill left no fault in the journal"
+
+            code, out = run_cli(["heal"], home)
+            assert code == 0 and "Traceback" not in out, out
+            assert all(re.search(rf"{name} \(\S+\): healed", out) for name in applied), out
+            assert Journal(os.path.join(home, "journal.jsonl")).pending() == []
+            nothing_applied(profile)
+            wait_for(lambda: requests.get(f"{profile.host}/ready", timeout=2).status_code == 200, 15,
+                     f"the shop to answer ready again (attempt {attempt}, applied: {applied})")
+    finally:
+        code, out = run_cli(["stack", "down"], home)
+    assert code == 0, out
+    assert applied_at_kill[0] == FAULTS[:1] and applied_at_kill[9] == FAULTS, applied_at_kill

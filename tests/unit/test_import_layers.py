@@ -1,0 +1,30 @@
+"""The flow runs one way: the layer contract in pyproject.toml ([tool.importlinter], checked by import-linter) and
+no import cycle at all among chaos_hooks' modules; importing the history API loads neither Locust nor the plugin."""
+import os
+import subprocess
+import sys
+
+from helpers import BIN, ROOT
+
+
+def test_layer_contract_is_kept():
+    out = subprocess.run([os.path.join(BIN, "lint-imports")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "0 broken" in out.stdout
+
+
+def test_history_api_imports_no_plugin_and_no_locust():
+    code = ("import sys; from chaos_hooks import history, run; "
+            "print(sorted(m for m in sys.modules if m.startswith(('locust', 'chaos_hooks.locust_plugin', 'gevent'))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_no_import_cycle_among_modules():
+    """Module-level imports only, as Python runs them at import time (grimp's graph, import-linter's engine)."""
+    import grimp
+    graph = grimp.build_graph("chaos_hooks")
+    cycles = [m for m in graph.modules
+              if any(graph.find_shortest_chain(importer=imp, imported=m) for imp in graph.find_modules_directly_imported_by(m))]
+    assert cycles == []
