@@ -1,5 +1,5 @@
 """The current run, as every load generator sees it: its id, its values (the scenario's `values`, run_id,
-and what setup saved) and the scenario's load settings. Set by the plugin when a run starts.
+and what setup saved), the scenario's load and its free-form `load.settings`. Set by the plugin when a run starts.
 
     from chaos_hooks import run
     product = run.values["product"]
@@ -11,18 +11,20 @@ import random
 id: str | None = None  # noqa: A001
 values: dict = {}
 load: dict = {}
+settings: dict = {}  # the scenario's load.settings: knobs the locustfile defines and reads
 
 
 def configure(config: dict) -> None:
-    global id, values, load
+    global id, values, load, settings
     id = config.get("run_id")
     values = dict(config.get("values") or {})
     load = dict(config.get("load") or {})
+    settings = dict(load.get("settings") or {})
 
 
 def setting(name: str, default=0.0):
-    """A load setting of the scenario (retry_share, double_submit_share, ...)."""
-    return load.get(name, default)
+    """One of the scenario's `load.settings` (the locustfile's own knobs), or default."""
+    return settings.get(name, default)
 
 
 def wait_time(user=None) -> float:

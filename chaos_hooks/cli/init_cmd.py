@@ -2,6 +2,7 @@
 import os
 
 from chaos_hooks.common.errors import ScenarioError
+from chaos_hooks.spec.compose_profile import compose_profile
 
 TEMPLATE = """\
 # Target profile: where your system is and how the harness reads what it kept.
@@ -43,6 +44,8 @@ def add_to(sub, epilog: str) -> None:
                        description="Writes a commented target profile to edit for your system.")
     p.add_argument("--output", "-o", default="target.yaml", help="file to write (default target.yaml)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.add_argument("--compose", metavar="FILE", help="start from a docker compose file: every service listed, "
+                   "roles guessed from images (redis, postgres, rabbitmq, nats, toxiproxy) for you to confirm")
     p.set_defaults(func=run)
 
 
@@ -50,8 +53,9 @@ def run(args) -> int:
     if os.path.exists(args.output) and not args.force:
         raise ScenarioError(f"{args.output}: already exists (use --force to overwrite)")
     try:
+        text = compose_profile(args.compose) if args.compose else TEMPLATE.format(path=args.output)
         with open(args.output, "w") as f:
-            f.write(TEMPLATE.format(path=args.output))
+            f.write(text)
     except OSError as err:
         raise ScenarioError(f"{args.output}: cannot write: {err.strerror or err}") from None
     print(f"wrote {args.output}: edit host, datastores, components, setup and reads for your system")

@@ -64,7 +64,7 @@ def cmd_show(args) -> int:
     print(f"system:     {s.system or '(any: give --target)'}")
     print(f"load:       {load.users} users at {load.spawn_rate:g}/s for {format_duration(load.run_time)}"
           f"{', classes ' + ', '.join(load.user_classes) if load.user_classes else ''}; wait {load.wait[0]:g}-"
-          f"{load.wait[1]:g}s; retries {load.retry_share:g}; double submits {load.double_submit_share:g}")
+          f"{load.wait[1]:g}s" + "".join(f"; {k} {v}" for k, v in load.settings.items()))
     print("values:     " + (", ".join(f"{k}={v}" for k, v in s.values.items()) or "none"))
     seed = s.nemesis.seed if s.nemesis is not None else None
     lines = timeline.describe(s.timeline(seed) if s.nemesis is None or seed is not None else s.faults)

@@ -1,8 +1,11 @@
 """Crash-safe record of applied faults: intent is written (and fsynced) before a fault is applied, and a heal
 record after it is undone. Whatever has no heal record is healed by `locust-chaos heal` or the next run's
 preflight — unless the process that applied it still runs (that run heals its own faults)."""
+import importlib
+import importlib.util
 import logging
 import os
+import sys
 import time
 import uuid
 
@@ -20,11 +23,14 @@ class Journal:
     def _append(self, entry: dict) -> None:
         append_synced(self.path, entry)
 
-    def intent(self, action: str, name: str, target_source: str, heal: dict) -> str:
+    def intent(self, action: str, name: str, target_source: str, heal: dict, module: str | None = None) -> str:
+        """module: where the fault's class lives, so a heal after a crash can import a user's plugin fault."""
         entry_id = uuid.uuid4().hex[:12]
         pid = os.getpid()
         self._append({"op": "intent", "id": entry_id, "action": action, "name": name, "target": target_source,
-                      "heal": heal, "ts": time.time(), "owner_pid": pid, "owner_started": procs.start_time(pid)})
+                      "heal": heal, "module": module, "module_file": _module_file(module), "ts": time.time(),
+                      "owner_pid": pid,
+                      "owner_started": procs.start_time(pid)})
         return entry_id
 
     def healed(self, entry_id: str, note: str = "healed") -> None:
@@ -57,9 +63,10 @@ class Journal:
                                                                           entry.get("owner_started")):
                 done.append(f"{label}: left alone, its run (pid {entry['owner_pid']}) is still going")
                 continue
-            cls = FAULT_ACTIONS.get(entry.get("action"))
+            cls = FAULT_ACTIONS.get(entry.get("action")) or _import_fault(entry)
             if cls is None:
-                done.append(f"{label}: unknown action, left in the journal")
+                where = f" (module {entry['module']} cannot be imported)" if entry.get("module") else ""
+                done.append(f"{label}: unknown action{where}, left in the journal")
                 continue
             try:
                 cls.heal_from_record(entry.get("heal") or {})
@@ -70,6 +77,39 @@ class Journal:
             done.append(f"{label}: healed")
             progress(f"journal: healed leftover fault {label}")
         return done
+
+
+def _module_file(module: str | None) -> str | None:
+    loaded = sys.modules.get(module or "")
+    path = getattr(loaded, "__file__", None)
+    return os.path.abspath(path) if path else None
+
+
+def _import_fault(entry: dict):
+    """A plugin's fault family: importing the module that defined it registers it again — by name, or from the
+    file it was loaded from when `heal` runs where that name is not importable (another directory)."""
+    from chaos_hooks.faults import FAULT_ACTIONS
+    module, path = entry.get("module"), entry.get("module_file")
+    if not module:
+        return None
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        if not path or not os.path.isfile(path):
+            return None
+        try:
+            spec = importlib.util.spec_from_file_location(module, path)
+            loaded = importlib.util.module_from_spec(spec)
+            sys.modules[module] = loaded
+            spec.loader.exec_module(loaded)
+        except Exception as err:  # a broken plugin is reported with the entry, never raised
+            sys.modules.pop(module, None)
+            log.error("journal: fault module %s (%s) cannot be loaded: %s", module, path, err)
+            return None
+    except Exception as err:
+        log.error("journal: fault module %s cannot be imported: %s", module, err)
+        return None
+    return FAULT_ACTIONS.get(entry.get("action"))
 
 
 def _target_gone(path: str | None) -> bool:

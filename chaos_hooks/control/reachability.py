@@ -9,6 +9,7 @@ import redis
 from chaos_hooks.datastores.connections import address, kind_of, one_line
 from chaos_hooks.common.errors import TargetUnreachable
 from chaos_hooks.common.http_json import http_json
+from chaos_hooks.targets.ready import check_ready
 
 
 def _check_datastore(url: str) -> None:
@@ -28,15 +29,8 @@ def _check_datastore(url: str) -> None:
 def check_reachable(profile) -> list[str]:
     """Returns what was checked; raises TargetUnreachable at the first failure."""
     done = []
-    if profile.ready is not None:
-        url = profile.control_host + profile.ready.path
-        try:
-            status, _ = http_json(profile.ready.method, url, timeout=5)
-        except TargetUnreachable as err:
-            raise TargetUnreachable(f"{profile.source}: ready: {err}") from None
-        if status != profile.ready.expect:
-            raise TargetUnreachable(f"{profile.source}: ready: {profile.ready.method} {url} answered {status}, "
-                                    f"not {profile.ready.expect}")
+    url = check_ready(profile)
+    if url is not None:
         done.append(f"ready {url}")
     for name, url in profile.datastores.items():
         try:

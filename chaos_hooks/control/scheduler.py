@@ -72,7 +72,8 @@ class Scheduler:
         if self.stopped:
             return
         rec.busy = True
-        rec.journal_id = self.journal.intent(fault.action, fault.spec.name, self.target_source, fault.heal_record())
+        rec.journal_id = self.journal.intent(fault.action, fault.spec.name, self.target_source, fault.heal_record(),
+                                             module=type(fault).__module__)
         try:
             started = time.time()  # the fault acts from the moment inject() begins
             rec.facts = fault.inject() or {}

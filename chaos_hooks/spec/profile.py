@@ -85,10 +85,24 @@ class Profile:
         return self.reads.get(role)
 
 
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand(f: Fields, path: tuple, value: str) -> str:
+    """${NAME} in a URL or an env value comes from the environment, so secrets need not be in the file."""
+    def one(match):
+        name = match.group(1)
+        if name not in os.environ:
+            f.fail(path, f"environment variable {name} is not set (the profile refers to it as ${{{name}}})")
+        return os.environ[name]
+    return _ENV_REF.sub(one, value)
+
+
 def _url(f: Fields, m: dict, path: tuple, key: str, schemes: set, default=MISSING) -> str | None:
     value = f.str(m, path, key, default)
     if value is None:
         return None
+    value = _expand(f, path + (key,), value)
     parts = urlsplit(value)
     if parts.scheme not in schemes or not parts.hostname:
         f.fail(path + (key,), f"{value!r} is not a {'/'.join(sorted(schemes))} URL with a host")
@@ -107,12 +121,21 @@ def _ready(f: Fields, value, path: tuple) -> ReadyCheck | None:
     return ReadyCheck(method, where, f.int(spec, path, "expect", 200, low=100, high=599))
 
 
+def _file(f: Fields, spec: dict, path: tuple, key: str) -> str | None:
+    """A path in the profile: relative ones are relative to the profile's own directory, as a reader expects."""
+    value = f.str(spec, path, key, None)
+    if value is None or os.path.isabs(value) or not f.doc.source or not os.path.exists(f.doc.source):
+        return value
+    return os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(f.doc.source)), value))
+
+
 def _component(f: Fields, name: str, spec, path: tuple, ledger: str | None) -> Component:
     spec = f.mapping(spec, path, COMPONENT_FIELDS)
     start = f.str_list(spec, path, "start", [])
     comp = Component(
-        name=name, pidfile=f.str(spec, path, "pidfile", None), start=start, env=f.str_map(spec, path, "env"),
-        cwd=f.str(spec, path, "cwd", None), log=f.str(spec, path, "log", None),
+        name=name, pidfile=_file(f, spec, path, "pidfile"), start=start,
+        env={k: _expand(f, path + ("env", k), v) for k, v in f.str_map(spec, path, "env").items()},
+        cwd=_file(f, spec, path, "cwd"), log=_file(f, spec, path, "log"),
         pid_command=f.str_list(spec, path, "pid_command", None, nonempty=True),
         match=f.str_list(spec, path, "match", None, nonempty=True),
         ledger=f.str(spec, path, "ledger", None) or ledger,

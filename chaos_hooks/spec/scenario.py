@@ -5,7 +5,7 @@
     system: inventory                     # reference system started when no --target is given
     plugins: [mypkg.chaos]             # modules that register invariants, faults or read kinds
     load: {users: 50, spawn_rate: 50, run_time: 30s, user_classes: [OrderUser], wait: [1, 5],
-           retry_share: 0.2, double_submit_share: 0.1}
+           settings: {retry_share: 0.2}}   # free-form: the locustfile reads them as run.settings
     values: {product: "iphone-15-{run_id}", stock: 100}   # reach setup, reads and every user
     faults:
       - {name: kill-worker, action: process.kill, target: worker, at: 5s, heal_after: 10s}
@@ -31,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRESET_DIR = os.path.join(ROOT, "scenarios")
 TOP_FIELDS = {"name", "description", "system", "plugins", "load", "values", "faults", "nemesis", "invariants",
               "probes", "guards", "min_acked", "allow_worker_loss"}
-LOAD_FIELDS = {"users", "spawn_rate", "run_time", "user_classes", "wait", "retry_share", "double_submit_share"}
+LOAD_FIELDS = {"users", "spawn_rate", "run_time", "user_classes", "wait", "settings"}
 RUN_VALUES = ("run_id",)  # values every run has besides the scenario's own and what setup saves
 _VALUE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -43,13 +43,11 @@ class LoadSpec:
     run_time: float = 60.0
     user_classes: list[str] = field(default_factory=list)
     wait: tuple[float, float] = (1.0, 1.0)
-    retry_share: float = 0.0
-    double_submit_share: float = 0.0
+    settings: dict = field(default_factory=dict)  # the locustfile's own knobs (run.settings), plain values
 
     def to_dict(self) -> dict:
         return {"users": self.users, "spawn_rate": self.spawn_rate, "run_time": self.run_time,
-                "user_classes": self.user_classes, "wait": list(self.wait), "retry_share": self.retry_share,
-                "double_submit_share": self.double_submit_share}
+                "user_classes": self.user_classes, "wait": list(self.wait), "settings": dict(self.settings)}
 
 
 @dataclass
@@ -121,8 +119,18 @@ def _parse_load(f: Fields, top: dict) -> LoadSpec:
                     spawn_rate=f.number(m, p, "spawn_rate", 10.0, low=0, high=100_000, low_open=True),
                     run_time=f.duration(m, p, "run_time", 60.0),
                     user_classes=f.str_list(m, p, "user_classes", []),
-                    wait=(low, high), retry_share=f.share(m, p, "retry_share", 0.0),
-                    double_submit_share=f.share(m, p, "double_submit_share", 0.0))
+                    wait=(low, high), settings=_parse_settings(f, m, p))
+
+
+def _parse_settings(f: Fields, load: dict, p: tuple) -> dict:
+    """`load.settings`: the locustfile's own knobs, free-form; plain scalars or lists of them (they travel to
+    every load generator)."""
+    settings = f.mapping(load.get("settings"), p + ("settings",), what="a mapping of name: value")
+    for name, value in settings.items():
+        items = value if isinstance(value, list) else [value]
+        if not all(v is None or isinstance(v, (str, int, float, bool)) for v in items):
+            f.fail(p + ("settings", name), "expected a number, string, boolean or a list of them")
+    return dict(settings)
 
 
 def _parse_values(f: Fields, top: dict) -> dict:

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit, urlunsplit
 from chaos_hooks.common import procs
 from chaos_hooks.targets.process import Component
 from chaos_hooks.common.errors import ChaosError, TargetUnreachable
-from chaos_hooks.common.http_json import http_json
 from chaos_hooks.targets.ledger import Ledger
 from chaos_hooks.spec.profile import load_profile, save_profile
 from chaos_hooks.common.safe_yaml import load_file
@@ -23,6 +22,7 @@ from chaos_hooks.spec.reference_systems import SystemSpec
 from chaos_hooks.common.templates import TemplateError, render
 from chaos_hooks.stack import links as proxy_links
 from chaos_hooks.stack import running_stacks as registry
+from chaos_hooks.targets.ready import is_ready
 from chaos_hooks.stack.servers import SERVER_KINDS
 
 log = logging.getLogger("locust_chaos.stack")
@@ -133,7 +133,7 @@ class EmbeddedStack:
         if profile.ready is not None:
             url = profile.control_host + profile.ready.path
             wait_until(f"{system.name} {profile.ready.method} {url}",
-                       lambda: http_json(profile.ready.method, url, timeout=1)[0] == profile.ready.expect,
+                       lambda: is_ready(profile, timeout=1),
                        START_TIMEOUT_S, self.components[system.host].log)
         addresses = ", ".join(f"{n} {_address(u)}" for n, u in self.datastores.items())
         self.progress(f"stack: ready at {self.values[f'{system.host}.url']} ({addresses}; "

@@ -88,3 +88,74 @@ def test_heal_after_the_master_is_killed_mid_fault_leaves_nothing_applied(tmp_pa
         code, out = run_cli(["stack", "down"], home)
     assert code == 0, out
     assert applied_at_kill[0] == FAULTS[:1] and applied_at_kill[9] == FAULTS, applied_at_kill
+
+
+MARKER_PLUGIN = '''"""A user's own fault family, loaded with --chaos-plugin: while applied, a marker file exists."""
+import os
+
+from chaos_hooks.faults import Fault, register
+
+
+@register
+class MarkerHold(Fault):
+    action = "marker.hold"
+    params = {"path": "str"}
+
+    def inject(self):
+        open(self.spec.params["path"], "w").close()
+        return {}
+
+    def heal(self):
+        self.heal_from_record(self.heal_record())
+
+    def heal_record(self):
+        return {"path": self.spec.params["path"]}
+
+    @classmethod
+    def heal_from_record(cls, record):
+        if os.path.exists(record["path"]):
+            os.remove(record["path"])
+'''
+
+
+def test_a_plugin_fault_left_by_a_killed_master_is_healed_from_the_journal(tmp_path, home):
+    """The journal records the fault's module (and its file), so `heal` — started elsewhere, without
+    --chaos-plugin — imports it and heals it like a built-in fault."""
+    plugin_dir = tmp_path / "plugins"
+    plugin_dir.mkdir()
+    (plugin_dir / "marker_fault.py").write_text(MARKER_PLUGIN)
+    marker = tmp_path / "marker"
+    scenario = tmp_path / "plugin-fault.yaml"
+    scenario.write_text(f"""\
+name: plugin-fault
+system: shop
+load: {{users: 2, spawn_rate: 2, run_time: 40s, user_classes: [OrderUser], wait: [0.2, 0.5]}}
+values: {{product: "m-{{run_id}}", stock: 1000}}
+faults:
+  - {{name: hold-marker, action: marker.hold, target: anything, path: "{marker}", at: 0.5s, heal_after: 30s}}
+invariants: {{no_data_loss: {{}}}}
+""")
+    code, out = run_cli(["stack", "up"], home)
+    assert code == 0, out
+    try:
+        log = tmp_path / "master.log"
+        env = dict(os.environ, LOCUST_CHAOS_HOME=str(home), PYTHONPATH=str(plugin_dir))
+        with open(log, "w") as out:
+            master = subprocess.Popen([os.path.join(BIN, "locust"), "-f", "locustfiles/shop.py", "--headless",
+                                       "--chaos-plugin", "marker_fault", "--chaos-scenario-file", str(scenario),
+                                       "--chaos-report-dir", str(tmp_path / "report")], cwd=ROOT, stdout=out,
+                                      stderr=subprocess.STDOUT, env=env)
+        wait_for(lambda: "fault hold-marker injected" in log.read_text(), 60, "the plugin fault to land")
+        master.send_signal(signal.SIGKILL)
+        master.wait(timeout=10)
+        assert marker.exists()
+        pending = Journal(os.path.join(home, "journal.jsonl")).pending()
+        assert [(e["action"], e["module"]) for e in pending] == [("marker.hold", "marker_fault")]
+
+        code, out = run_cli(["heal"], home, cwd=str(tmp_path))  # no PYTHONPATH, no --chaos-plugin
+        assert code == 0 and "hold-marker (marker.hold): healed" in out, out
+        assert not marker.exists()
+        assert Journal(os.path.join(home, "journal.jsonl")).pending() == []
+    finally:
+        code, out = run_cli(["stack", "down"], home)
+    assert code == 0, out

@@ -105,7 +105,7 @@ def test_validate_target_checks_reachability_exit_3(tmp_path, home):
     path = write(tmp_path, PROFILE)
     code, out = run_cli(["validate", write(tmp_path, SCENARIO, "s.yaml"), "--target", path], home)
     assert code == 3, out
-    assert out.startswith(f"locust-chaos: error: {path}: ready: ") and "127.0.0.1:9" in out and out.count("\n") == 1
+    assert out.startswith(f"locust-chaos: error: {path}: ready check GET ") and "127.0.0.1:9" in out and out.count("\n") == 1
 
 
 def test_validate_target_against_a_live_stack(system_stack, home):

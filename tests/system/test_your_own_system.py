@@ -8,9 +8,8 @@ import sys
 
 import pytest
 
-from chaos_hooks.common.procs import free_port, read_pidfile, stop_pid
 from chaos_hooks.spec.profile import load_profile
-from helpers import ROOT, history_records, load_verdict, redis_get, run_cli, servers_only, sql, wait_for
+from helpers import ROOT, history_records, load_verdict, redis_get, run_cli, sql
 
 EXAMPLE = os.path.join(ROOT, "examples", "holds")
 
@@ -27,47 +26,32 @@ def test_the_readme_shows_the_files_the_test_runs():
     assert readme_block("**3. The scenario**", "yaml") == open(f"{EXAMPLE}/hold-rush.yaml").read().rstrip("\n")
 
 
+ACTIVATED = {"PATH": os.path.join(ROOT, ".venv", "bin") + os.pathsep + os.environ["PATH"]}  # `. .venv/bin/activate`
+HOLDS_DB, HOLDS_CACHE = "postgresql://postgres@127.0.0.1:15433/holds", "redis://127.0.0.1:16380/0"
+
+
 @pytest.fixture
-def holds_service(tmp_path):
-    """The holds service with its own Redis and PostgreSQL, started by pidfile as its owner would."""
-    stack = servers_only({"cache": {"kind": "redis"}, "db": {"kind": "postgresql", "database": "holds"}})
-    urls = stack.start_servers()
-    port = free_port()
-    env = dict(os.environ, HOLDS_REDIS_URL=urls["cache"], HOLDS_DATABASE_URL=urls["db"])
-    pidfiles = {name: str(tmp_path / f"{name}.pid") for name in ("api", "worker")}
-    started = [subprocess.Popen([sys.executable, "-m", "examples.holds.api", "--port", str(port), "--pidfile",
-                                 pidfiles["api"]], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT),
-               subprocess.Popen([sys.executable, "-m", "examples.holds.worker", "--pidfile", pidfiles["worker"]],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)]
+def holds_service():
+    """The holds service started the way its owner starts it (examples/holds/service.py), on the ports its
+    target.yaml names: the README's files are used exactly as they are."""
+    env = dict(os.environ, **ACTIVATED)
+    up = subprocess.run([sys.executable, "-m", "examples.holds.service", "up"], cwd=ROOT, env=env,
+                        capture_output=True, text=True, timeout=120)
     try:
-        wait_for(lambda: all(read_pidfile(p) for p in pidfiles.values()), 30, "the holds service")
-        profile = open(f"{EXAMPLE}/target.yaml").read()
-        for old, new in (("http://127.0.0.1:8080", f"http://127.0.0.1:{port}"),
-                         ("postgresql://postgres@127.0.0.1:5432/holds", urls["db"]),
-                         ("redis://127.0.0.1:6379/0", urls["cache"]), ("/tmp/holds/worker.pid", pidfiles["worker"]),
-                         ("/tmp/holds/worker.log", str(tmp_path / "worker.log")), ("/srv/locust-chaos", ROOT),
-                         ("[python3,", f"[{sys.executable},")):
-            assert old in profile
-            profile = profile.replace(old, new)
-        target = tmp_path / "target.yaml"
-        target.write_text(profile)
-        yield str(target), urls
+        assert up.returncode == 0, up.stdout + up.stderr
+        yield f"{EXAMPLE}/target.yaml", {"db": HOLDS_DB, "cache": HOLDS_CACHE}
     finally:
-        for pidfile in pidfiles.values():  # the worker may be a copy a heal started: its pidfile names it
-            stop_pid(read_pidfile(pidfile))
-        for proc in started:
-            stop_pid(proc.pid)
-        stack.down()
+        subprocess.run([sys.executable, "-m", "examples.holds.service", "down"], cwd=ROOT, env=env, timeout=120)
 
 
 def test_a_system_the_harness_never_heard_of_gets_a_true_verdict(holds_service, tmp_path, home):
     target, urls = holds_service
     scenario, locustfile = f"{EXAMPLE}/hold-rush.yaml", f"{ROOT}/locustfiles/holds.py"
-    code, out = run_cli(["validate", scenario, "--target", target], home)
+    code, out = run_cli(["validate", scenario, "--target", target], home, env_extra=ACTIVATED)
     assert code == 0 and "reachable: ready" in out, out
     first_worker = load_profile(target).components["worker"].running_pid()
     code, out = run_cli(["run", scenario, "--target", target, "--locustfile", locustfile, "--report-dir",
-                         str(tmp_path / "report")], home)
+                         str(tmp_path / "report")], home, env_extra=ACTIVATED)
     assert code == 0, out[-3000:]
     verdict = load_verdict(tmp_path / "report")
     assert {i["name"]: i["status"] for i in verdict["invariants"]} == {

@@ -55,7 +55,9 @@ def test_presets_load_and_fit_their_systems(home):
     (GOOD.replace("name: t\n", ""), None, "name: is required"),
     (GOOD.replace("values: {product", "values: {run_id: x, product"), 4, "values.run_id"),
     (GOOD.replace('"p-{run_id}"', '"p-{nope}"'), 4, "values may use only {run_id}"),
-    (GOOD.replace("load: {", "load: {retry_share: 1.5, "), 3, "load.retry_share: 1.5 is out of range"),
+    (GOOD.replace("load: {", "load: {retry_share: 0.2, "), 3, "load.retry_share: unknown field 'retry_share'"),
+    (GOOD.replace("load: {", "load: {settings: {retry: {a: 1}}, "), 3,
+     "load.settings.retry: expected a number, string, boolean or a list of them"),
     (GOOD + "min_acked: -3\n", 11, "min_acked"),
     (GOOD + "plugins: [no.such.module]\n", 11, "plugin 'no.such.module' cannot be imported"),
 ])
