@@ -262,3 +262,45 @@ def make_network(docker_engine):
             net.remove()
         except docker.errors.NotFound:
             pass
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (containers here use the host network)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def compose_project(docker_engine, harness_image, tmp_path):
+    """compose_project(yaml_text, *up_args) -> (project, file): a real docker-compose 1.29 project brought up
+    with `up -d`; brought down (`down -v`) at teardown, and anything left with its label removed."""
+    import docker
+    made = []
+
+    def up(text: str, *args: str):
+        project = f"lctest{uuid.uuid4().hex[:10]}"
+        path = tmp_path / f"{project}.yml"
+        path.write_text(text.replace("HARNESS_IMAGE", harness_image))
+        made.append((project, str(path)))
+        done = subprocess.run(["docker-compose", "-p", project, "-f", str(path), "up", "-d", *args],
+                              capture_output=True, text=True, timeout=180)
+        if done.returncode != 0:
+            raise RuntimeError(f"docker-compose up failed: {done.stderr.strip()[-2000:]}")
+        return project, str(path)
+    yield up
+    for project, path in made:
+        subprocess.run(["docker-compose", "-p", project, "-f", path, "down", "-v", "--remove-orphans"],
+                       capture_output=True, text=True, timeout=180)
+        label = f"com.docker.compose.project={project}"
+        for c in docker_engine.api.containers(all=True, filters={"label": label}):
+            try:
+                docker_engine.api.remove_container(c["Id"], force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+        for net in docker_engine.api.networks(filters={"label": label}):
+            try:
+                docker_engine.api.remove_network(net["Id"])
+            except docker.errors.NotFound:
+                pass
