@@ -15,6 +15,7 @@ from chaos_hooks.datastores.connections import HARNESS_APPLICATION, kind_of, one
 from chaos_hooks.common.errors import ScenarioError, TargetUnreachable
 from chaos_hooks.faults.registry import register
 from chaos_hooks.faults.base import Fault
+from chaos_hooks.faults.container import container_fault
 from chaos_hooks.faults.process import ProcessKill, ProcessPause
 
 
@@ -25,7 +26,10 @@ class DatastoreOutage(Fault):
 
     def __init__(self, spec, target):
         super().__init__(spec, target)
-        self.way = (ProcessPause if spec.params.get("mode") == "pause" else ProcessKill)(spec, target)
+        pause = spec.params.get("mode") == "pause"
+        # A container datastore is stopped (or paused) through Docker; a process one killed (or SIGSTOPped).
+        self.way = container_fault(ProcessPause if pause else ProcessKill, spec, target, "pause" if pause else "stop") \
+            or (ProcessPause if pause else ProcessKill)(spec, target)
 
     def describe(self) -> str:
         return f"outage of {self.spec.target}: {self.way.describe()}"

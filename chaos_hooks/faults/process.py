@@ -14,9 +14,14 @@ from chaos_hooks.targets.process import Component
 from chaos_hooks.common.errors import TargetUnreachable
 from chaos_hooks.faults.registry import register
 from chaos_hooks.faults.base import Fault
+from chaos_hooks.faults.container import container_fault, heal_container_record, is_container_record
 
 
 class _ComponentFault(Fault):
+    def __new__(cls, spec, target):
+        # A container component: the same action through the Docker API (faults/container.py).
+        return container_fault(cls, spec, target) or super().__new__(cls)
+
     def __init__(self, spec, target):
         super().__init__(spec, target)
         self.component = target.component(spec.target, f"faults.{spec.name}.target")
@@ -34,6 +39,8 @@ class _ComponentFault(Fault):
 
     @classmethod
     def heal_from_record(cls, record: dict) -> None:
+        if is_container_record(record):
+            return heal_container_record(record)
         spec = dict(record["component"])
         Component.from_dict(spec.pop("name"), spec).restart()
 
@@ -107,5 +114,7 @@ class ProcessPause(_ComponentFault):
 
     @classmethod
     def heal_from_record(cls, record: dict) -> None:
+        if is_container_record(record):
+            return heal_container_record(record)
         if procs.same_process(record.get("pid"), record.get("started")):
             procs.signal_pid(record["pid"], signal.SIGCONT)

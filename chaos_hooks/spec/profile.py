@@ -4,9 +4,12 @@
     control_host: http://127.0.0.1:8080      # optional: setup, ready and http reads (default: host)
     ready: {http: GET /ready, expect: 200}    # optional: checked before any load
     datastores: {db: postgresql://..., cache: redis://..., bus: nats://...}
-    components:                              # what process faults act on, each found as exactly one pid
+    compose: {project: shop, file: docker-compose.yml}   # optional: the compose project container services are in
+    components:                              # what process faults act on: exactly one process or one container
       worker: {pidfile: /run/w.pid, start: [...], env: {...}, cwd: ..., log: ...}
       api: {pid_command: [systemctl, show, -p, MainPID, --value, api]}   # or match: [exact, argv]
+      cache: {container: shop-redis-1}       # a container by name, or a compose service (index: N when scaled)
+      db: {service: postgres}
     toxiproxy_url: http://127.0.0.1:8474     # network faults act on the links (proxy names) it serves
     links: {cache: {listen: 127.0.0.1:16379, upstream: 127.0.0.1:6379}}
     reads: {persisted: {from: db, sql: ...}, stock_left: {from: cache, redis: [GET, ...]}, backlog: ...}
@@ -23,6 +26,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from chaos_hooks.common import procs
+from chaos_hooks.spec.compose_profile import load_compose
+from chaos_hooks.targets.container import ContainerTarget
 from chaos_hooks.targets.process import Component
 from chaos_hooks.datastores.connections import kind_of
 from chaos_hooks.common.errors import ScenarioError
@@ -33,7 +38,8 @@ from chaos_hooks.common.safe_yaml import load_file
 from chaos_hooks.setup_steps import Step, parse_step
 
 TOP_FIELDS = {"host", "control_host", "ready", "datastores", "components", "toxiproxy_url", "links", "reads",
-              "setup", "commands", "kind", "owner_pid", "owner_started", "ledger", "system"}
+              "setup", "commands", "kind", "owner_pid", "owner_started", "ledger", "system", "compose"}
+CONTAINER_FIELDS = {"container", "service", "index"}
 COMPONENT_FIELDS = {"pidfile", "start", "env", "cwd", "log", "pid_command", "match", "start_timeout",
                     "stop_signal", "ledger", "die_with_parent", "user"}
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -54,7 +60,8 @@ class Profile:
     control_host: str = ""
     ready: ReadyCheck | None = None
     datastores: dict[str, str] = field(default_factory=dict)
-    components: dict[str, Component] = field(default_factory=dict)
+    components: dict[str, Component | ContainerTarget] = field(default_factory=dict)
+    compose: dict = field(default_factory=dict)  # {project, file}: where `service:` components are found
     toxiproxy_url: str | None = None
     links: dict = field(default_factory=dict)
     reads: dict[str, Read] = field(default_factory=dict)
@@ -85,13 +92,16 @@ class Profile:
         return self.reads.get(role)
 
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 def _expand(f: Fields, path: tuple, value: str) -> str:
-    """${NAME} in a URL or an env value comes from the environment, so secrets need not be in the file."""
+    """${NAME} (or ${NAME:-default}) in a URL or an env value comes from the environment, so secrets need not be
+    in the file."""
     def one(match):
-        name = match.group(1)
+        name, default = match.group(1), match.group(2)
+        if name not in os.environ and default is not None:
+            return default
         if name not in os.environ:
             f.fail(path, f"environment variable {name} is not set (the profile refers to it as ${{{name}}})")
         return os.environ[name]
@@ -119,6 +129,44 @@ def _ready(f: Fields, value, path: tuple) -> ReadyCheck | None:
     spec = f.mapping(value, path, {"http", "expect"}, what="{http: GET /ready, expect: 200} or none")
     method, where = split_request(f.str(spec, path, "http"), f, path + ("http",))
     return ReadyCheck(method, where, f.int(spec, path, "expect", 200, low=100, high=599))
+
+
+def _compose(f: Fields, top: dict) -> dict:
+    if "compose" not in top:
+        return {}
+    spec = f.mapping(top.get("compose"), ("compose",), {"project", "file"}, what="{project: NAME, file: PATH}")
+    out = {}
+    if "project" in spec:
+        out["project"] = f.str(spec, ("compose",), "project")
+    if "file" in spec:
+        out["file"] = _file(f, spec, ("compose",), "file")
+        if not os.path.isfile(out["file"]):
+            f.fail(("compose", "file"), f"{out['file']}: no such compose file")
+        out["services"] = sorted(load_compose(out["file"])["services"])  # a file that does not parse: its line
+    if not out:
+        f.fail(("compose",), "give project: NAME (or file: PATH, whose directory names the project)")
+    return out
+
+
+def _container(f: Fields, name: str, spec: dict, path: tuple, compose: dict) -> ContainerTarget:
+    """A container component: {container: NAME} or {service: S, index: N} of the profile's compose project."""
+    spec = f.mapping(spec, path, CONTAINER_FIELDS, what="{container: NAME} or {service: S, index: N}")
+    if ("container" in spec) == ("service" in spec):
+        f.fail(path, "give exactly one of container: NAME or service: S")
+    if "service" in spec and not compose:
+        f.fail(path + ("service",), "a compose service needs the profile's compose: {project: NAME, file: PATH}")
+    clean = {"container": f.str(spec, path, "container")} if "container" in spec else \
+        {"service": f.str(spec, path, "service")}
+    if "index" in spec:
+        clean["index"] = f.int(spec, path, "index", low=1, high=10_000)
+    declared = compose.get("services")
+    if "service" in clean and declared is not None and clean["service"] not in declared:
+        f.fail(path + ("service",), f"{clean['service']!r} is not a service of {compose['file']} "
+                                    f"(it has: {', '.join(declared)})")
+    try:
+        return ContainerTarget(name, clean, {k: v for k, v in compose.items() if k != "services"})
+    except ScenarioError as err:
+        f.fail(path, str(err))
 
 
 def _file(f: Fields, spec: dict, path: tuple, key: str) -> str | None:
@@ -166,11 +214,15 @@ def parse_profile(doc) -> Profile:
     owner_pid = f.int(top, (), "owner_pid", None, low=1, high=2 ** 31)
     # Copies the harness starts of a user's components are recorded too: a heal never starts a second one.
     ledger = f.str(top, (), "ledger", None) or os.path.join(state_dir(), "started.jsonl")
+    compose = _compose(f, top)
     components = {}
     for name, spec in f.mapping(top.get("components"), ("components",), what="a mapping of name: {...}").items():
         if not _NAME.match(name):
             f.fail(("components", name), "a component name is letters, digits, _ . -")
-        components[name] = _component(f, name, spec, ("components", name), ledger)
+        if isinstance(spec, dict) and CONTAINER_FIELDS & set(spec):
+            components[name] = _container(f, name, spec, ("components", name), compose)
+        else:
+            components[name] = _component(f, name, spec, ("components", name), ledger)
     links = {}
     for name, spec in f.mapping(top.get("links"), ("links",), what="a mapping of proxy name: {listen, upstream}"
                                 ).items():
@@ -198,7 +250,7 @@ def parse_profile(doc) -> Profile:
              for i, spec in enumerate(f.sequence(top.get("setup"), ("setup",), "a list of setup steps"))]
     return Profile(host=host, source=doc.source, control_host=control, ready=_ready(f, top.get("ready"), ("ready",)),
                    datastores=datastores, components=components, toxiproxy_url=toxiproxy, links=links, reads=reads,
-                   setup=steps, commands=commands,
+                   setup=steps, commands=commands, compose=compose,
                    kind=f.str(top, (), "kind", "custom", choices={"custom", "embedded"}),
                    system=f.str(top, (), "system", None), owner_pid=owner_pid,
                    owner_started=f.int(top, (), "owner_started", None), ledger=ledger, raw=doc.data)

@@ -238,6 +238,18 @@ class ContainerTarget:
         with ApiGuard(self.url):
             return state_from_inspect(inspect(self.client, self.resolve()))
 
+    def running_pid(self) -> int | None:
+        """The container's main process id while it runs (not paused), else None: what process-style checks ask."""
+        s = self.state()
+        return s["pid"] if s["running"] and not s["paused"] else None
+
+    def restart_if_down(self) -> str:
+        """Starts the container unless it runs (a heal): idempotent."""
+        with ApiGuard(self.url):
+            cid = self.resolve()
+            return _ensure_running(self.client, cid, self.locator(), {"action": "start", "container_id": cid},
+                                   HEAL_WAIT)
+
     def describe(self) -> str:
         s = self.state()
         return f"{self.name}: {self.locator()} = {s['name']} ({s['id'][:12]}), {s['status']}"
@@ -300,26 +312,32 @@ class ContainerTarget:
         record["after"] = {k: after[k] for k in ("status", "pid", "started_at", "restart_count")}
         return record
 
-    def disconnect(self, network: str) -> dict:
-        """Takes the container off `network`; what the heal needs to put it back is read first."""
+    def disconnect_record(self, network: str) -> dict:
+        """What a disconnect from `network` must journal before it acts: everything the heal needs to put the
+        container back (network id, aliases, IPv4 address)."""
         with ApiGuard(self.url):
             cid = self.resolve()
             info = inspect(self.client, cid)
-            nets = info["NetworkSettings"].get("Networks") or {}
-            mode = info["HostConfig"].get("NetworkMode") or ""
-            if network not in nets:
-                raise ScenarioError(f"{self.locator()} is not on network {network!r} "
-                                    f"(it is on: {', '.join(sorted(nets)) or 'none'})")
-            if network in ("host", "none") or mode in ("host", "none") or mode.startswith("container:"):
-                raise ScenarioError(f"{self.locator()} uses network mode {mode!r}: it cannot be disconnected "
-                                    f"from {network!r}; put it on a user-defined network")
-            endpoint = nets[network]
-            # Docker adds the short ID as an alias by itself on connect; giving it again would double it.
-            aliases = [a for a in endpoint.get("Aliases") or [] if a != cid[:12]]
-            record = self._record("disconnect", info, network=network, network_id=endpoint["NetworkID"],
-                                  aliases=aliases, ipv4_address=endpoint.get("IPAddress") or None,
-                                  ipv4_pinned=bool((endpoint.get("IPAMConfig") or {}).get("IPv4Address")))
-            self.client.api.disconnect_container_from_network(cid, endpoint["NetworkID"])
+        nets = info["NetworkSettings"].get("Networks") or {}
+        mode = info["HostConfig"].get("NetworkMode") or ""
+        if network not in nets:
+            raise ScenarioError(f"{self.locator()} is not on network {network!r} "
+                                f"(it is on: {', '.join(sorted(nets)) or 'none'})")
+        if network in ("host", "none") or mode in ("host", "none") or mode.startswith("container:"):
+            raise ScenarioError(f"{self.locator()} uses network mode {mode!r}: it cannot be disconnected "
+                                f"from {network!r}; put it on a user-defined network")
+        endpoint = nets[network]
+        # Docker adds the short ID as an alias by itself on connect; giving it again would double it.
+        aliases = [a for a in endpoint.get("Aliases") or [] if a != cid[:12]]
+        return self._record("disconnect", info, network=network, network_id=endpoint["NetworkID"],
+                            aliases=aliases, ipv4_address=endpoint.get("IPAddress") or None,
+                            ipv4_pinned=bool((endpoint.get("IPAMConfig") or {}).get("IPv4Address")))
+
+    def disconnect(self, network: str, record: dict | None = None) -> dict:
+        """Takes the container off `network`; what the heal needs to put it back is read first (or given)."""
+        record = record or self.disconnect_record(network)
+        with ApiGuard(self.url):
+            self.client.api.disconnect_container_from_network(record["container_id"], record["network_id"])
         return record
 
     def heal(self, record: dict, timeout: float = HEAL_WAIT) -> str:
