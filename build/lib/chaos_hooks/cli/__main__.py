@@ -1,0 +1,3 @@
+from chaos_hooks.cli import main
+
+main()

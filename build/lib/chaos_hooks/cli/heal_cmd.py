@@ -1,0 +1,23 @@
+"""`locust-chaos heal`: heal what crashed runs left applied and remove what their dead stacks left behind."""
+import os
+
+from chaos_hooks.control.journal import Journal
+from chaos_hooks.spec.profile import state_dir
+from chaos_hooks.stack import running_stacks as registry
+
+
+def add_to(sub, epilog: str) -> None:
+    p = sub.add_parser("heal", help="heal faults a crashed run left applied; clean up after dead stacks",
+                       description="Heals every fault the journal says is still applied (unless the run that "
+                                   "applied it still runs), and stops and removes what embedded stacks whose "
+                                   "owner died left behind (by the pids and directories they recorded).",
+                       epilog=epilog)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from chaos_hooks.cli.console import say
+    journal = Journal(os.path.join(state_dir(), "journal.jsonl"))
+    done = registry.reclaim_orphans() + journal.heal_pending(progress=say)
+    print("\n".join(done) if done else f"nothing to heal ({journal.path})")
+    return 0

@@ -1,0 +1,156 @@
+"""`locust-chaos run NAME`: one scenario end to end — against a running system (--target) or a reference
+system's embedded stack — with a headless Locust master and N local workers; exits with the verdict's code.
+
+Everything a user can get wrong is checked first, in about a second (exit 2): the scenario, the profile, that
+they fit, the run time, the bug switches, the report directory, the locustfile and its user classes."""
+import os
+import signal
+import subprocess
+import sys
+
+from chaos_hooks.common import procs
+from chaos_hooks.targets.ledger import Ledger
+from chaos_hooks.common.errors import ScenarioError
+from chaos_hooks.spec.fit import check_fit
+from chaos_hooks.spec.profile import load_profile, state_dir
+from chaos_hooks.report.files import check_writable, default_report_dir
+from chaos_hooks.spec.scenario import load_plugins, load_scenario, resolve
+from chaos_hooks.spec.template_profile import template_profile
+from chaos_hooks.spec.reference_systems import default_system, load_system
+from chaos_hooks.cli.scenario_cmds import run_time_arg
+
+MAX_WORKERS = 64
+
+
+def add_to(sub, epilog: str) -> None:
+    p = sub.add_parser("run", help="run a scenario end to end and exit with its verdict",
+                       description=__doc__, epilog=epilog)
+    p.add_argument("scenario", metavar="NAME_OR_FILE", help="preset name (see `locust-chaos list`) or scenario file")
+    p.add_argument("--target", metavar="PROFILE",
+                   help="target profile of a running system (default: start the scenario's reference system)")
+    p.add_argument("--locustfile", metavar="FILE",
+                   help="your locustfile (default: the reference system's)")
+    p.add_argument("--workers", type=int, default=0, help="local Locust worker processes (default 0: one process)")
+    p.add_argument("--run-time", help="override the scenario's load duration (e.g. 30s, 2m)")
+    p.add_argument("--report-dir", help="report directory (default reports/chaos/<scenario>-<UTC time>)")
+    p.add_argument("--seed", type=int, help="seed for the users' random choices")
+    p.add_argument("--bugs", default=None,
+                   help="bug switches of the reference system, comma list (proves the checkers catch them)")
+    p.add_argument("--chaos-plugin", action="append", default=[], metavar="MODULE",
+                   help="module that registers invariants, faults or read kinds (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="no live progress line (for CI logs)")
+    p.set_defaults(func=run)
+
+
+def _checked(args):
+    """Everything validated before anything starts; returns (scenario, system or None, run_time, locustfile)."""
+    load_plugins(args.chaos_plugin, "--chaos-plugin")
+    scenario = load_scenario(args.scenario)
+    run_time = run_time_arg(args.run_time, scenario.load.run_time)
+    scenario.check_timeline(run_time)
+    if not 0 <= args.workers <= MAX_WORKERS:
+        raise ScenarioError(f"--workers: {args.workers} is out of range (0..{MAX_WORKERS})")
+    system = None
+    if args.target:
+        if args.bugs:
+            raise ScenarioError("--bugs: bug switches apply to a reference system's embedded stack, not to --target")
+        profile = load_profile(args.target)
+        check_fit(scenario, profile)
+        named = scenario.system or profile.system  # a preset's (or an embedded profile's) reference system
+        locustfile = args.locustfile or (load_system(named).locustfile if named else None)
+    else:
+        system = load_system(scenario.system or default_system())
+        system.check_bugs(args.bugs or "")
+        try:
+            check_fit(scenario, template_profile(system))
+        except ScenarioError as err:
+            if scenario.system:
+                raise
+            raise ScenarioError(f"{err} (the scenario names no system and no --target was given, so it was "
+                                f"checked against the default reference system {system.name}; pass --target "
+                                f"PROFILE to run it against your own)") from None
+        locustfile = args.locustfile or system.locustfile
+    if not locustfile:
+        raise ScenarioError("--locustfile: needed with --target (the file with your user classes)")
+    if not os.path.exists(locustfile):
+        raise ScenarioError(f"--locustfile: {locustfile} not found")
+    return scenario, system, run_time, locustfile
+
+
+def run(args) -> int:
+    from chaos_hooks.cli.console import say
+    scenario, system, run_time, locustfile = _checked(args)
+    report_dir = args.report_dir or default_report_dir(scenario.name)
+    check_writable(report_dir)
+    procs.become_subreaper()  # orphans of our children come to us, so teardown can reap them
+    stack = None
+    children: list[subprocess.Popen] = []
+    interrupted = []
+
+    def on_signal(signum, _frame):
+        interrupted.append(signum)
+        if not children:
+            raise KeyboardInterrupt  # still starting the stack: stop here, `finally` tears it down
+        if children[0].poll() is None:
+            children[0].send_signal(signal.SIGTERM)  # the master heals every fault on its way out
+
+    old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if system is not None:
+            from chaos_hooks.stack.embedded import EmbeddedStack
+            stack = EmbeddedStack(system, system.check_bugs(args.bugs or ""), die_with_parent=True, progress=say)
+            target = stack.up()
+        else:
+            target = args.target
+        children += _start_locust(args, scenario, target, run_time, report_dir, locustfile, say)
+        code = _wait(children[0])
+        if interrupted:
+            code = 3 if code in (0, 1) else code
+        return code
+    finally:
+        for child in children[1:]:
+            procs.stop_pid(child.pid, grace=10)
+        if children:
+            procs.stop_pid(children[0].pid, grace=30)
+        if stack is not None:
+            say("stack: stopping")
+            stack.down()
+        for s, h in old_handlers.items():
+            signal.signal(s, h)
+
+
+def _start_locust(args, scenario, target: str, run_time: float, report_dir: str, locustfile: str, say):
+    profile_host = load_profile(target).host
+    base = [sys.executable, "-m", "locust", "-f", locustfile]
+    plugins = [a for m in args.chaos_plugin for a in ("--chaos-plugin", m)]
+    master = base + ["--headless", "--only-summary", "--chaos-scenario-file", resolve(args.scenario),
+                     "--chaos-target", target, "--chaos-report-dir", report_dir, *plugins,
+                     "-u", str(scenario.load.users), "-r", str(scenario.load.spawn_rate),
+                     "-t", f"{max(1, round(run_time))}s", "--stop-timeout", "0", "--host", profile_host]
+    if args.seed is not None:
+        master += ["--chaos-seed", str(args.seed)]
+    if args.quiet:
+        master += ["--chaos-quiet"]
+    if args.workers:
+        port = procs.free_port()
+        master += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+                   "--expect-workers", str(args.workers), "--expect-workers-max-wait", "60"]
+    env = dict(os.environ, LOCUST_CHAOS_HOME=state_dir())
+    say(f"run: {scenario.name} for {run_time:g}s with {args.workers or 'no'} Locust worker(s); report in {report_dir}")
+    ledger = Ledger(os.path.join(report_dir, "locust-processes.jsonl"))  # which pid is which, for post-mortems
+    children = [procs.spawn(master, log_path=None, env=env, die_with_parent=True)]
+    ledger.record("locust-master", children[0].pid, master)
+    for i in range(args.workers):
+        worker = base + ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+        children.append(procs.spawn(worker, log_path=os.path.join(report_dir, f"locust-worker-{i}.log"), env=env,
+                                    die_with_parent=True))
+        ledger.record(f"locust-worker-{i}", children[-1].pid, worker)
+    return children
+
+
+def _wait(master: subprocess.Popen) -> int:
+    while True:
+        try:
+            return master.wait()
+        except InterruptedError:
+            continue

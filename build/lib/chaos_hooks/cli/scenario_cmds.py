@@ -1,0 +1,117 @@
+"""`locust-chaos list | show | validate`: the presets, one scenario's timeline, and checking without running."""
+from chaos_hooks.spec import timeline
+from chaos_hooks.common.durations import format_duration, parse_duration
+from chaos_hooks.common.errors import ChaosError, ScenarioError
+from chaos_hooks.faults import build_faults
+from chaos_hooks.spec.fit import check_fit
+from chaos_hooks.spec.profile import load_profile
+from chaos_hooks.control.reachability import check_reachable
+from chaos_hooks.spec.scenario import load_plugins, load_scenario, preset_names
+from chaos_hooks.spec.template_profile import template_profile
+from chaos_hooks.spec.reference_systems import load_system
+
+
+def add_to(sub, epilog: str) -> None:
+    sub.add_parser("list", help="list the scenario presets",
+                   description="One line per preset: name, system, what it proves.").set_defaults(func=cmd_list)
+    show = sub.add_parser("show", help="print a scenario's load, values, fault timeline and invariants",
+                          epilog=epilog)
+    show.add_argument("scenario", metavar="NAME_OR_FILE")
+    show.set_defaults(func=cmd_show)
+    val = sub.add_parser("validate", help="check a scenario (and a target profile) without running anything",
+                         description="Checks the scenario; with --target also the profile, that the scenario fits "
+                                     "it, and that the target is reachable (exit 3 naming the failing check). "
+                                     "Without --target a preset is checked against its reference system.",
+                         epilog=epilog)
+    val.add_argument("scenario", metavar="NAME_OR_FILE")
+    val.add_argument("--run-time", help="check the fault timeline against this duration (e.g. 30s)")
+    val.add_argument("--target", metavar="PROFILE", help="target profile to check the scenario against")
+    val.add_argument("--offline", action="store_true",
+                     help="with --target: check the files only, do not contact the target")
+    val.add_argument("--chaos-plugin", action="append", default=[], metavar="MODULE",
+                     help="module that registers invariants, faults or read kinds (repeatable)")
+    val.set_defaults(func=cmd_validate)
+
+
+def cmd_list(args) -> int:
+    for name in preset_names():
+        try:
+            scenario = load_scenario(name)
+            system, desc = scenario.system or "-", " ".join(scenario.description.split())
+        except ChaosError as err:
+            system, desc = "?", f"(invalid: {err})"
+        print(f"{name:<22} {system:<10} {desc[:110]}")
+    return 0
+
+
+def run_time_arg(value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    if not value.strip():
+        raise ScenarioError("--run-time: must not be empty (e.g. 30s)")
+    try:
+        return parse_duration(value)
+    except ValueError as err:
+        raise ScenarioError(f"--run-time: {err}") from None
+
+
+def cmd_show(args) -> int:
+    s = load_scenario(args.scenario)
+    load = s.load
+    print(f"{s.name}  ({s.source})")
+    if s.description:
+        print("  " + " ".join(s.description.split()))
+    print(f"system:     {s.system or '(any: give --target)'}")
+    print(f"load:       {load.users} users at {load.spawn_rate:g}/s for {format_duration(load.run_time)}"
+          f"{', classes ' + ', '.join(load.user_classes) if load.user_classes else ''}; wait {load.wait[0]:g}-"
+          f"{load.wait[1]:g}s" + "".join(f"; {k} {v}" for k, v in load.settings.items()))
+    print("values:     " + (", ".join(f"{k}={v}" for k, v in s.values.items()) or "none"))
+    seed = s.nemesis.seed if s.nemesis is not None else None
+    lines = timeline.describe(s.timeline(seed) if s.nemesis is None or seed is not None else s.faults)
+    print("timeline:" + ("" if lines else "   no faults"))
+    for line in lines:
+        print(f"  {line}")
+    if s.nemesis is not None:
+        n = s.nemesis
+        print(f"  nemesis: between +{format_duration(n.start)} and +{format_duration(n.end)}, one of "
+              f"{', '.join(c.name for c in n.choices)} for {n.duration[0]:g}-{n.duration[1]:g}s, quiet "
+              f"{n.interval[0]:g}-{n.interval[1]:g}s between; seed "
+              + (f"{seed} (schedule above)" if seed is not None else "chosen per run (--seed), printed at the start"))
+    for probe in s.probes:
+        source = f"{probe.http[0]} {probe.http[1]}" if probe.http else f"read {probe.read}"
+        expects = "; ".join(f"{e.phase}{' ' + e.fault if e.fault else ''} {e.test}"
+                            + (f" within {format_duration(e.within)}" if e.within else "") for e in probe.expect)
+        print(f"probe:      {probe.name}: {source} every {format_duration(probe.every)}: {expects}")
+    for guard in s.guards:
+        what = (f"probe {guard.probe} not {guard.test} {guard.failures}x" if guard.kind == "probe"
+                else f"{guard.kind} > {guard.threshold:g} over {format_duration(guard.window)}")
+        print(f"guard:      {guard.name}: {what}")
+    print("invariants: " + ", ".join(f"{k}" + (f" {v}" if v else "") for k, v in s.invariants.items()))
+    return 0
+
+
+def cmd_validate(args) -> int:
+    load_plugins(args.chaos_plugin, "--chaos-plugin")
+    scenario = load_scenario(args.scenario)
+    scenario.check_timeline(run_time_arg(args.run_time, scenario.load.run_time))
+    if args.target:
+        profile = load_profile(args.target)
+        check_fit(scenario, profile)
+        if args.offline:
+            print(f"{scenario.source}: ok against {profile.source} (not contacted)")
+            return 0
+        checked = check_reachable(profile)
+        for fault in build_faults(scenario.faults, profile):
+            fault.preflight()  # what it acts on is there now (a component running, ...)
+        if scenario.faults:
+            checked.append(f"{len(scenario.faults)} fault target(s)")
+        print(f"{scenario.source}: ok against {profile.source} (reachable: {', '.join(checked) or 'nothing to check'})")
+        return 0
+    summary = f"{scenario.source}: ok ({len(scenario.faults)} fault(s), invariants: {', '.join(scenario.invariants)}"
+    if scenario.system is None:
+        print(summary + "; give --target PROFILE to check it against your system)")
+        return 0
+    system = load_system(scenario.system)
+    check_fit(scenario, template_profile(system))
+    print(summary + f"; fits system {system.name})")
+    return 0

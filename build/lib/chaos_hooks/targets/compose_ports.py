@@ -1,0 +1,55 @@
+"""Addresses of a compose project's published ports, through the Docker API (what `docker compose port` prints),
+so host and datastore addresses come from the running project instead of being copied by hand:
+
+    published_address({"project": "shop"}, "shop-api", 8080)          -> "127.0.0.1:49153"
+    published_addresses({"project": "shop"}, {"api": ("shop-api", 8080), "db": ("postgres", 5432)})
+
+The service's container is found as ContainerTarget finds it (exactly one, or the one numbered `index`).
+A binding on every interface (0.0.0.0 or ::) is given as the matching loopback address, which is connectable.
+"""
+import docker
+
+from chaos_hooks.common.errors import ScenarioError
+from chaos_hooks.targets.container import ApiGuard, compose_project, connect, docker_url, find_service, inspect
+
+
+def published_address(compose: dict, service: str, port: int, protocol: str = "tcp", index: int | None = None,
+                      client: docker.DockerClient | None = None, base_url: str | None = None) -> str:
+    """host:port where `port`/`protocol` of the service's container is published on the Docker host."""
+    client = client or connect(base_url)
+    project = compose_project(compose)
+    with ApiGuard(docker_url(base_url)):
+        entry = find_service(client, project, service, index, compose.get("file"))
+        info = inspect(client, entry["Id"])
+    ports = info["NetworkSettings"].get("Ports") or {}
+    key = f"{int(port)}/{protocol}"
+    bindings = ports.get(key) or []
+    name = info["Name"].lstrip("/")
+    if not bindings:
+        published = sorted(k for k, v in ports.items() if v)
+        mode = info["HostConfig"].get("NetworkMode") or ""
+        hint = f"; it uses network mode {mode!r}, where ports are not published" if mode == "host" else ""
+        raise ScenarioError(f"compose service {service!r} of project {project!r} ({name}) does not publish "
+                            f"{key} (published: {', '.join(published) or 'none'}){hint}")
+    # IPv4 first: it is what the harness's own clients reach on this host.
+    binding = sorted(bindings, key=lambda b: ":" in (b.get("HostIp") or ""))[0]
+    host = binding.get("HostIp") or "0.0.0.0"
+    if host == "0.0.0.0":
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "[::1]"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{binding['HostPort']}"
+
+
+def published_addresses(compose: dict, wanted: dict, client: docker.DockerClient | None = None,
+                        base_url: str | None = None) -> dict:
+    """{name: host:port} for {name: (service, port)} or {name: (service, port, index)}."""
+    client = client or connect(base_url)
+    out = {}
+    for name, spec in wanted.items():
+        service, port, *rest = spec
+        out[name] = published_address(compose, service, port, index=rest[0] if rest else None, client=client,
+                                      base_url=base_url)
+    return out

@@ -1,0 +1,167 @@
+"""Consumer catch-up, measured by the harness from what the system shows, never from its own waits.
+
+From the end of the load a greenlet samples the backlog (the `backlog` read) and the number of kept rows (the
+`persisted` read, counted). Once the history is complete the verifier asks: is everything acknowledged kept?
+The catch-up moment is the first sample from which the backlog stayed empty and the row count stayed at its
+final value, for at least QUIET_S. Waiting ends at the bound, or once the backlog is empty and nothing new is kept for `settle` s
+(acknowledged operations missing then will never arrive).
+
+Per fault: the backlog the moment before its heal, and the seconds from the heal until that backlog drained.
+"""
+import logging
+import time
+from dataclasses import dataclass, field
+
+import gevent
+
+from chaos_hooks.datastores.connections import ReadFailed
+from chaos_hooks.reads import as_number
+
+log = logging.getLogger("locust_chaos.catchup")
+POLL_S = 0.1
+# Caught up means it stays so: requests clients abandoned at the end of the load may still be finishing
+# inside the system. The figure is the start of this quiet stretch, not its end.
+QUIET_S = 0.5
+
+
+@dataclass
+class CatchUp:
+    since: float
+    caught_up: bool = False
+    seconds: float | None = None
+    waited_s: float = 0.0
+    reason: str = ""
+    unreadable: bool = False  # the backlog/rows could never be read: undecided, not failed
+    faults: list = field(default_factory=list)
+
+
+def count_rows(read, ctx) -> int:
+    counter = getattr(read, "count", None)
+    return counter(ctx) if counter else read.rows(ctx).n
+
+
+class CatchUpWatch:
+    def __init__(self, profile, ctx, since: float):
+        self.backlog_read = profile.read("backlog")
+        self.rows_read = profile.read("persisted")
+        self.ctx = ctx
+        self.since = since
+        self.samples: list[tuple[float, int | None, int | None]] = []  # (time, backlog, rows)
+        self.errors: list[str] = []
+        self.greenlet = None
+
+    def start(self) -> "CatchUpWatch":
+        self.greenlet = gevent.spawn(self._sample_forever)
+        return self
+
+    def stop(self) -> None:
+        if self.greenlet is not None:
+            self.greenlet.kill(block=True)
+        self.ctx.datastores.close()
+
+    def _sample_forever(self) -> None:
+        while True:
+            self.sample()
+            gevent.sleep(POLL_S)
+
+    def sample(self) -> None:
+        """One observation; a read that fails leaves its part unknown (None) and is remembered."""
+        backlog = rows = None
+        ok = False
+        for read, kind in ((self.backlog_read, "backlog"), (self.rows_read, "rows")):
+            if read is None:
+                continue
+            try:
+                value = int(as_number(read.value(self.ctx), "backlog")) if kind == "backlog" else \
+                    count_rows(read, self.ctx)
+            except ReadFailed as err:
+                self.errors.append(str(err))
+                continue
+            ok = True
+            backlog, rows = (value, rows) if kind == "backlog" else (backlog, value)
+        if ok:
+            self.samples.append((time.time(), backlog, rows))
+
+    def settled_since(self) -> float | None:
+        """The first sample time from which backlog stayed 0 and rows stayed at the latest count."""
+        if not self.samples:
+            return None
+        _, last_backlog, last_rows = self.samples[-1]
+        if last_backlog not in (0, None):
+            return None
+        start = None
+        for t, backlog, rows in reversed(self.samples):
+            if backlog not in (0, None) or rows != last_rows:
+                break
+            start = t
+        return start
+
+    def conclude(self, missing_now, bound: float, settle: float = 10.0) -> CatchUp:
+        """Waits (sampling goes on) until everything acknowledged is kept, or the bound, or a settled backlog
+        with acknowledged operations still missing. `missing_now()` re-reads the rows and says how many
+        acknowledged operations are not kept (it raises ReadFailed when they cannot be read)."""
+        started = time.monotonic()
+        deadline = max(self.since + bound + 1.0, time.time() + 1.0)
+        unchecked = object()
+        checked_at, missing, reason = unchecked, None, "no observation yet"
+        while True:
+            if not self.samples:
+                self.sample()
+            settled = self.settled_since()
+            latest = self.samples[-1] if self.samples else None
+            if settled is not None and latest is not None and latest[2] != checked_at:
+                try:
+                    missing = missing_now()
+                    checked_at = latest[2]
+                except ReadFailed as err:
+                    self.errors.append(str(err))
+            if missing == 0 and settled is not None and time.time() - settled >= QUIET_S:
+                return CatchUp(self.since, True, max(settled - self.since, 0.0), time.monotonic() - started)
+            if latest is not None:
+                reason = (f"backlog {latest[1] if latest[1] is not None else 'unknown'}, "
+                          f"{missing if missing is not None else 'unknown'} acknowledged not kept")
+            now = time.time()
+            quiet = settled is not None and now - settled >= settle
+            if now >= deadline or quiet:
+                unreadable = not self.samples or missing is None
+                if unreadable and self.errors:
+                    reason = f"unreadable: {self.errors[-1]}"
+                return CatchUp(self.since, False, None, time.monotonic() - started, reason, unreadable)
+            gevent.sleep(POLL_S)
+
+
+class DrainWatch:
+    """Per fault: the backlog just before its heal and how long after the heal it took to drain."""
+
+    def __init__(self, profile, ctx, limit_s: float = 300.0):
+        self.read = profile.read("backlog")
+        self.ctx = ctx
+        self.limit_s = limit_s
+        self.greenlets: list = []
+
+    def before_heal(self, rec) -> None:
+        if self.read is None:
+            return
+        try:
+            rec.facts["backlog_at_heal"] = int(as_number(self.read.value(self.ctx), "backlog"))
+        except ReadFailed:
+            pass  # the datastore may be what is being healed: the drain watch still reports
+
+    def after_heal(self, rec) -> None:
+        if self.read is not None and "backlog_at_heal" in rec.facts:
+            self.greenlets.append(gevent.spawn(self._measure, rec))
+
+    def _measure(self, rec, poll: float = 0.05) -> None:
+        deadline = time.monotonic() + self.limit_s
+        while time.monotonic() < deadline:
+            try:
+                if int(as_number(self.read.value(self.ctx), "backlog")) == 0:
+                    rec.facts["backlog_drained_s"] = round(time.time() - rec.healed_at, 3)
+                    return
+            except ReadFailed:
+                pass
+            gevent.sleep(poll)
+
+    def stop(self) -> None:
+        gevent.killall(self.greenlets, block=True)
+        self.ctx.datastores.close()

@@ -1,0 +1,89 @@
+"""Verification: catch-up, final reads, invariants — each isolated — and the verdict they make.
+
+The reads each invariant needs are made once; a read that fails makes the invariants that need it unknown,
+and the others are still decided. A run passes only when every invariant is valid and nothing went wrong in
+the harness; an unknown never passes.
+"""
+import logging
+
+import numpy as np
+
+from chaos_hooks.verify.backlog_watch import CatchUp, CatchUpWatch
+from chaos_hooks.datastores.connections import ReadFailed
+from chaos_hooks.history.view import HistoryView
+from chaos_hooks.invariants import INVARIANTS, ReadUnavailable, run_isolated
+from chaos_hooks.invariants.sets import analyse, analysis_for
+from chaos_hooks.verify.read_results import ReadResults
+
+log = logging.getLogger("locust_chaos.verify")
+
+
+def needed_reads(scenario) -> dict[str, str]:
+    needs: dict[str, str] = {}
+    for name in scenario.invariants:
+        needs.update(INVARIANTS[name].needs)
+    return needs
+
+
+def make_reads(profile, ctx, needs: dict[str, str], reuse: dict | None = None) -> ReadResults:
+    reads = ReadResults()
+    for role, mode in needs.items():
+        if reuse and role in reuse:
+            reads.put(role, reuse[role])
+            continue
+        read = profile.read(role)
+        if read is None:
+            reads.fail(role, f"the target profile has no read {role!r}")
+            continue
+        try:
+            reads.put(role, read.rows(ctx) if mode == "rows" else read.value(ctx))
+        except ReadFailed as err:
+            reads.fail(role, str(err))
+            log.error("read %s failed: %s", role, err)
+    return reads
+
+
+def wait_for_catch_up(scenario, profile, ctx, history: HistoryView, watch: CatchUpWatch) -> tuple[CatchUp, dict]:
+    """Concludes the catch-up watch. Returns the observation and the rows read last (reused as the final
+    `persisted` read when nothing changed since)."""
+    bound = scenario.invariants.get("catch_up", {}).get("max", 30.0)
+    rows_read = profile.read("persisted")
+    last: dict = {}
+
+    def missing_now() -> int:
+        if rows_read is None:
+            return 0
+        rows = rows_read.rows(ctx)
+        last["persisted"] = rows
+        last["count"] = rows.n
+        return int(len(analyse(history, rows).lost))
+    log.info("verifying: waiting for the system to catch up (bound %.0fs)", bound)
+    seen = watch.conclude(missing_now, bound)
+    watch.stop()
+    reuse = {}
+    if "persisted" in last and watch.samples and watch.samples[-1][2] == last["count"]:
+        reuse["persisted"] = last["persisted"]
+    return seen, reuse
+
+
+def decide(scenario, history: HistoryView, reads: ReadResults) -> list:
+    return [run_isolated(INVARIANTS[name], history, reads, params) for name, params in scenario.invariants.items()]
+
+
+def history_counts(history: HistoryView, reads: ReadResults) -> dict:
+    """Counts for the verdict; the set figures need the persisted rows and are left out without them."""
+    ops = history.n
+    counts = {"ops": ops}
+    try:
+        reads.get("persisted")
+    except ReadUnavailable:
+        elem = history.elements()
+        acked = np.unique(elem[history.ok_mask()])
+        counts.update(attempted=int(len(np.unique(elem))), acked=int(len(acked)))
+        return counts
+    a = analysis_for(history, reads)
+    counts.update(attempted=a.attempted, acked=a.acked, failed=a.failed,
+                  indeterminate=a.indeterminate, lost=len(a.lost), unexpected=len(a.unexpected),
+                  recovered=len(a.recovered), duplicated=len(a.duplicated), acked_ids=a.acked_ids,
+                  keys_with_multiple_ids=len(a.multi_id), persisted_rows=a.persisted_rows)
+    return counts

@@ -1,0 +1,1 @@
+"""Event pipeline (reference system under test): HTTP ingest -> NATS JetStream -> consumer -> PostgreSQL."""

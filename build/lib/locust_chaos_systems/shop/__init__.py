@@ -1,0 +1,1 @@
+"""Reference system under test: a flash-sale order pipeline (API -> Redis stream -> worker -> PostgreSQL)."""
