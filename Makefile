@@ -3,25 +3,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
 
-.PHONY: setup test test-fast test-system demo bench clean
+.PHONY: setup test-setup test test-fast test-system demo bench clean
 
-setup:
-	@bash .ci/setup.sh
+setup:  ## the venv and what the harness and its demo need (redis, PostgreSQL, nats-server)
+	@SETUP=demo bash .ci/setup.sh
 
-test-fast: setup  ## the unit tier (under 2 minutes): the edit loop
+test-setup:  ## setup, plus what the tests need (RabbitMQ, Docker Engine, Chromium, nginx)
+	@SETUP=test bash .ci/setup.sh
+
+test-fast: test-setup  ## the unit tier (under 2 minutes): the edit loop
 	$(PYTEST) tests/unit
 
-test: setup  ## the unit tier first, then the system tier (real servers, processes, Docker, Chromium)
+test: test-setup  ## the unit tier first, then the system tier (real servers, processes, Docker, Chromium)
 	$(PYTEST) tests/unit
 	$(PYTEST) tests/system
 
-test-system: setup
+test-system: test-setup
 	$(PYTEST) tests/system
 
 demo: setup
 	$(BIN)/locust-chaos run worker-crash --workers 2
 
-bench: setup
+bench: test-setup
 	$(BIN)/python bench/verify_history.py
 	$(BIN)/python bench/proxy_overhead.py
 

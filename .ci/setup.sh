@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what `make test` and `make demo` need on a fresh Debian machine:
-# redis-server, PostgreSQL, nats-server, docker-compose and Chromium with its driver (apt-get when missing)
-# and the virtualenv.
+# Installs what `make test` and `make demo` need on a fresh Debian machine: redis-server, PostgreSQL,
+# nats-server, rabbitmq-server, Docker Engine with docker-compose, Chromium with its driver (apt-get when
+# missing) and the virtualenv. `make demo` needs only the first three: SETUP=demo skips the rest. The container
+# tests start dockerd themselves when `docker info` fails (.ci/dockerd.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,9 +10,14 @@ need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
-command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)  # to check docker-compose.yml
-[ -x /usr/bin/chromium ] || need_apt+=(chromium)                           # the web UI and report.html tests
-[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+if [ "${SETUP:-test}" != demo ]; then
+    [ -x /usr/sbin/rabbitmq-server ] || need_apt+=(rabbitmq-server)          # the RabbitMQ tests' private broker
+    command -v dockerd >/dev/null 2>&1 || [ -x /usr/sbin/dockerd ] || need_apt+=(docker.io)  # container faults
+    command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)  # docker-compose.yml checks
+    [ -x /usr/bin/chromium ] || need_apt+=(chromium)                       # the web UI and report.html tests
+    [ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)  # bench endpoint
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} with apt-get"
     export DEBIAN_FRONTEND=noninteractive

@@ -116,7 +116,9 @@ def test_workers_in_their_own_namespaces_give_the_master_a_complete_history(syst
     acked = {op["key"] for op in history if op["outcome"] == "ok"}
     kept = {k for (k,) in sql(stack.datastores["db"], "SELECT idempotency_key FROM orders WHERE product_id = %s",
                               (product,))}
-    assert len(acked) > 50 and acked == kept  # the master holds every acknowledgement, and no other
+    unknown = {op["key"] for op in history if op["outcome"] == "info"}
+    assert len(acked) > 50 and acked <= kept  # every acknowledgement the master holds was kept
+    assert kept - acked <= unknown  # and every kept order is in its history: acknowledged, or outcome unknown
     tags = {op["key"].split("-")[0] for op in history}
     assert len(tags) == 2  # both namespaced load generators took part
     (fault,) = verdict["faults"]
