@@ -50,7 +50,7 @@ class RunController:
         self.values = {"run_id": self.run_id,
                        **{k: render(v, {"run_id": self.run_id}) for k, v in scenario.values.items()}}
         self.datastores = Datastores(profile.datastores)
-        self.ctx = ReadContext(self.datastores, self.values, profile.control_host)
+        self.ctx = ReadContext(self.datastores, self.values, profile.control_host, self.marks)
         self.store = HistoryStore()
         self.scheduler = Scheduler(self.faults, journal, profile.source)
         # Watchers poll from their own greenlets: each gets its own connections.
@@ -67,12 +67,37 @@ class RunController:
         self.load_ended_at: float | None = None
         self.verdict: dict | None = None
         self.aborted: str | None = None  # why the run stopped before its verdict
+        self.interrupted: dict | None = None  # {at, why}: stopped early (signal, guard, lost master)
+        self.marks: dict = {}  # read role -> where its backlog stood at the start (reads count only later entries)
+        self.backlog_before: int | None = None  # backlog from before this run, at its start
 
     def _own_context(self) -> ReadContext:
-        return ReadContext(Datastores(self.profile.datastores), self.values, self.profile.control_host)
+        return ReadContext(Datastores(self.profile.datastores), self.values, self.profile.control_host, self.marks)
 
     # --- start ---------------------------------------------------------------------------------------
+    def interrupt(self, why: str) -> None:
+        """The run stops before its end: it can never pass (the first reason is kept)."""
+        if self.interrupted is None:
+            self.interrupted = {"at": time.time(), "why": why}
+            log.warning("chaos run interrupted: %s", why)
+
+    def mark_backlogs(self) -> None:
+        """Each run sees only itself: where every backlog read stands now; what is queued before is reported."""
+        for role, read in self.profile.reads.items():
+            if not hasattr(read, "mark"):
+                continue
+            try:
+                self.marks[role] = read.mark(self.ctx)
+                if role == "backlog":
+                    self.backlog_before = read.state(self.ctx, keys=False).before
+            except ReadFailed as err:
+                log.warning("read %s: could not mark where this run starts (%s); its backlog counts everything",
+                            role, err)
+        if self.backlog_before:
+            log.info("backlog %d from before this run, not counted", self.backlog_before)
+
     def start(self, quiet: bool = False) -> None:
+        self.mark_backlogs()
         for i, step in enumerate(self.profile.setup):
             try:
                 saved = step.run(self.ctx)
@@ -95,6 +120,7 @@ class RunController:
     def _trip(self, guard, why: dict) -> None:
         """A guard tripped: heal everything at once and stop the load; verification still runs."""
         log.error("guard %s tripped: %s; healing every fault and stopping the load", guard.name, why["reason"])
+        self.interrupt(f"guard {guard.name} tripped: {why['reason']}")
         self.heal_all()
         if self.stop_load is not None:
             self.stop_load()
@@ -137,7 +163,10 @@ class RunController:
 
     def fault_windows(self) -> list[dict]:
         """Each fault's window in wall time, for probes and phases."""
-        return [{"name": r.name, "group": r.group, "injected_at": r.injected_at, "healed_at": r.healed_at}
+        return [{"name": r.name, "group": r.group, "injected_at": r.injected_at, "healed_at": r.healed_at,
+                 # when the fault took effect and was gone: an inject or heal call may take a while
+                 "effective_at": r.injected_at + r.facts.get("inject_took_s", 0.0) if r.injected_at else None,
+                 "effective_healed_at": r.healed_at + r.facts.get("heal_took_s", 0.0) if r.healed_at else None}
                 for r in self.scheduler.records.values()]
 
     # --- verification --------------------------------------------------------------------------------
@@ -166,6 +195,7 @@ class RunController:
                             "drained_s": f.get("facts", {}).get("backlog_drained_s")} for f in faults]
             self.probes.stop()  # probes keep sampling through catch-up: "after" windows outlive the load
             reads = verify.make_reads(self.profile, self.ctx, verify.needed_reads(self.scenario), reuse)
+            seen.before = self.backlog_before
             reads.observations["catch_up"] = seen
             results = verify.decide(self.scenario, history, reads)
             results += [evaluate_probe(p, self.probes.samples[p.name], self.fault_windows(), self.scheduler.t0_wall,
@@ -191,6 +221,7 @@ class RunController:
         history = HistoryView(self.store, self.values)
         self.verdict = self._verdict(history, [], None, None, [why], partial=True)
         write_report(self.report_dir, self.verdict, {}, self.store)
+        print("\n" + render_table(self.verdict) + "\n", flush=True)
 
     def _harness_problems(self, history: HistoryView) -> list[str]:
         problems = []

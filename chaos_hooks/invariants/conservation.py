@@ -26,9 +26,10 @@ def no_oversell(history, reads, params) -> Result:
     kept = int(rows.n if units is None else units[units != NO_VALUE].sum(dtype=np.int64))
     left = as_number(reads.get("stock_left"), "stock_left")
     try:
-        caught_up = reads.observation("catch_up").caught_up
+        seen = reads.observation("catch_up")
     except ReadUnavailable:
-        caught_up = False
+        seen = None
+    caught_up = seen is not None and seen.caught_up
     evidence = {"initial": initial, "kept_units": kept, "stock_left": left, "caught_up": caught_up}
     problems = []
     if kept > initial:
@@ -43,8 +44,28 @@ def no_oversell(history, reads, params) -> Result:
     figure = max(kept - initial, 0, left + kept - initial, initial - left - kept if caught_up else 0, -left)
     if problems:
         return Result("no_oversell", INVALID, "; ".join(problems), figure=figure, evidence=evidence)
-    if not caught_up and left + kept != initial:
+    if history.acked_count() == 0:  # nothing acknowledged: a balance proves nothing
+        return Result("no_oversell", UNKNOWN, f"undecided: nothing was acknowledged ({kept} kept + {left} left of "
+                                              f"{initial})", figure=None, evidence=evidence)
+    gap = initial - left - kept
+    if not caught_up and gap:
+        # The same split as no_data_loss: units queued in a stuck backlog are lost, in a draining one in flight.
+        state = seen.state if seen is not None else ""
+        queued = (gap if seen.backlog is None else min(gap, seen.backlog)) if state in ("stuck", "draining") else 0
+        evidence.update(state=state, queued_units=queued, missing_units=gap)
+        if state == "empty" or (state in ("stuck", "draining") and gap > queued):
+            lost = gap if state in ("empty", "stuck") else gap - queued
+            return Result("no_oversell", INVALID, f"{kept} kept + {left} left = {kept + left} of {initial}: {lost} "
+                                                  f"units reserved but never kept" + (f" ({queued} of them stuck: "
+                                                  f"{seen.reason})" if state == "stuck" and queued else "")
+                                                  + (f"; {queued} more in flight ({seen.reason})"
+                                                     if state == "draining" and queued else ""),
+                          figure=lost, evidence=evidence)
+        if state == "stuck":
+            return Result("no_oversell", INVALID, f"{kept} kept + {left} left = {kept + left} of {initial}: {gap} "
+                                                  f"units stuck in the backlog ({seen.reason})", figure=gap,
+                          evidence=evidence)
+        why = seen.reason if seen is not None and seen.reason else "the consumer did not catch up"
         return Result("no_oversell", UNKNOWN, f"undecided: {kept} kept + {left} left = {kept + left} of {initial}; "
-                                              f"the consumer did not catch up, so {initial - left - kept} units may "
-                                              f"still be in flight", figure=None, evidence=evidence)
+                                              f"{gap} units in flight ({why})", figure=None, evidence=evidence)
     return Result("no_oversell", VALID, f"{kept} kept + {left} left = {initial} units", figure=0, evidence=evidence)

@@ -60,6 +60,7 @@ def of_run(ctl) -> dict:
                    for g in ctl.scenario.guards],
         "verdict": None if verdict is None else {
             "status": verdict["status"], "invariants": verdict["invariants"],
+            "interrupted": verdict.get("interrupted"),
             "harness_problems": verdict["harness_problems"], "report": "./chaos/report"},
         "series": per_second(ctl.store.columns(), t0, end) if t0 else None,
         "windows": windows(faults),

@@ -9,6 +9,7 @@ test_start to test_stop. Workers: record history and ship it (transport.py). Eve
 import atexit
 import logging
 import os
+import signal
 import sys
 
 import gevent
@@ -129,6 +130,8 @@ def _on_test_start(environment, **_):
     headless = bool(getattr(options, "headless", False))
     ctl.stop_load = lambda: gevent.spawn(runner.quit if headless else runner.stop)
     ctl.start(quiet=bool(getattr(options, "chaos_quiet", False)))
+    # Locust's own SIGTERM handler stops the process; this one (libev runs both) only records why.
+    gevent.signal_handler(signal.SIGTERM, lambda: ctl.interrupt("SIGTERM"))
     config = ctl.run_config()
     if isinstance(runner, MasterRunner):
         ctl.sources = {c.id for c in runner.clients.all}
@@ -191,6 +194,8 @@ def _on_quitting(environment, **_):
     if ctl is not None and ctl.verdict is None and _is_controller(environment.runner):
         reason = ctl.aborted or "the run was interrupted before its verdict"
         ctl.aborted = reason
+        # Quitting with no verdict: Ctrl-C (Locust turns SIGINT into its shutdown), SIGTERM, or an abort.
+        ctl.interrupt(reason if ctl.aborted != "the run was interrupted before its verdict" else "SIGINT (Ctrl-C)")
         ctl.heal_all()
         ctl.write_partial(reason)
         if reason.startswith("the run was interrupted"):

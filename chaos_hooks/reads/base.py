@@ -4,7 +4,7 @@ field that selects it (`sql:`, `redis:`, `stream:`, `jetstream:`, `http:`).
 A read gives either one value (a number: stock left, a backlog) or rows (a Table: what was persisted),
 and raises ReadFailed with a one-line reason when the system cannot answer.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chaos_hooks.datastores.connections import Datastores, ReadFailed
 from chaos_hooks.reads.declared import Declared
@@ -17,6 +17,7 @@ class ReadContext:
     datastores: Datastores
     values: dict  # the run's values: run_id, the scenario's values, what setup saved
     control_host: str
+    marks: dict = field(default_factory=dict)  # read role -> where the run started (backlog reads scope to it)
 
 
 class Read(Declared):

@@ -10,7 +10,7 @@ from importlib import metadata
 import jinja2
 from markupsafe import Markup
 
-from chaos_hooks.report.terminal import HEADLINE, MARK
+from chaos_hooks.report.terminal import HEADLINE, MARK, interrupted_line
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = 20
@@ -48,7 +48,7 @@ def render(verdict: dict, evidence: dict, series: dict, windows: list[dict]) -> 
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(verdict.get("started_at") or 0))
     load_s = (verdict.get("load_ended_at") or 0) - (verdict.get("started_at") or 0)
     return env.get_template("report.html").render(
-        v=verdict, evidence=_samples(evidence), headline=HEADLINE[verdict["status"]], marks=MARK,
+        v=verdict, interrupted=interrupted_line(verdict), evidence=_samples(evidence), headline=HEADLINE[verdict["status"]], marks=MARK,
         started=started, load_s=max(load_s, 0.0),
         versions={"locust-chaos": _version("locust-chaos"), "locust": _version("locust"),
                   "python": platform.python_version(), "uPlot": "1.6.31"},

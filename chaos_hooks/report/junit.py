@@ -17,6 +17,12 @@ def render(verdict: dict) -> bytes:
             ET.SubElement(case, "error", message=f"undecided: {inv['summary']}"[:1000], type="unknown").text = \
                 inv["summary"]
         cases.append(case)
+    if verdict.get("interrupted"):
+        case = ET.Element("testcase", classname=suite_name, name="interrupted", time="0")
+        what = verdict["interrupted"]
+        text = f"interrupted at +{what.get('at_s')}s: {what['why']}"
+        ET.SubElement(case, "error", message=text[:1000], type="interrupted").text = text
+        cases.append(case)
     if verdict.get("harness_problems"):
         case = ET.Element("testcase", classname=suite_name, name="harness", time="0")
         text = "; ".join(verdict["harness_problems"])

@@ -2,7 +2,16 @@
 from chaos_hooks.invariants import INVALID, UNKNOWN
 
 MARK = {"valid": "PASS", "invalid": "FAIL", "unknown": "UNKNOWN"}
-HEADLINE = {"valid": "PASSED", INVALID: "FAILED", UNKNOWN: "UNDECIDED"}
+HEADLINE = {"valid": "PASSED", INVALID: "FAILED", UNKNOWN: "UNDECIDED", "interrupted": "INTERRUPTED"}
+
+
+def interrupted_line(verdict: dict) -> str | None:
+    """'interrupted at +7.3s: SIGINT (Ctrl-C)', or None for a run that went to its end."""
+    what = verdict.get("interrupted")
+    if not what:
+        return None
+    at = f" at +{what['at_s']:.1f}s" if what.get("at_s") is not None else ""
+    return f"interrupted{at}: {what['why']}"
 
 
 def render_table(verdict: dict) -> str:
@@ -12,6 +21,8 @@ def render_table(verdict: dict) -> str:
     lines = [f"locust-chaos verdict: {verdict['scenario']}  ->  {headline}",
              f"  {'result':<7}  {'invariant':<{w_name}}  detail",
              f"  {'-' * 7}  {'-' * w_name}  {'-' * 40}"]
+    if interrupted_line(verdict):
+        lines.insert(1, f"  INTERRUPTED: {interrupted_line(verdict)} (an interrupted run never passes)")
     lines += [f"  {s:<7}  {n:<{w_name}}  {d}" for s, n, d in rows]
     h = verdict["history"]
     lines.append("  history: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in h.items()))

@@ -2,7 +2,7 @@
 exist, and every run value a read or setup step uses is one the run will have. Mistakes are exit 2, located."""
 from chaos_hooks.common.errors import ScenarioError
 from chaos_hooks.faults import build_faults
-from chaos_hooks.invariants import INVARIANTS
+from chaos_hooks.invariants.registry import roles_of
 from chaos_hooks.spec.probes import check_probe_faults
 from chaos_hooks.spec.scenario import RUN_VALUES
 
@@ -26,8 +26,8 @@ def check_fit(scenario, profile) -> None:
         if probe.read is not None and probe.read not in profile.reads:
             raise ScenarioError(f"{scenario.source}:{probe.line}: probes.{probe.name}.read: {profile.source} has no "
                                 f"read {probe.read!r} (its reads: {', '.join(sorted(profile.reads)) or 'none'})")
-    for name in scenario.invariants:
-        for role in INVARIANTS[name].needs:
+    for name, params in scenario.invariants.items():
+        for role in roles_of(name, params).values():
             if role not in profile.reads:
                 have = ", ".join(sorted(profile.reads)) or "none"
                 raise ScenarioError(f"{scenario.where('invariants', name)}: invariants.{name}: needs the read "

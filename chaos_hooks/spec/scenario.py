@@ -10,6 +10,8 @@
     faults:
       - {name: kill-worker, action: process.kill, target: worker, at: 5s, heal_after: 10s}
     invariants: {no_data_loss: {}, no_oversell: {initial: stock}, catch_up: {max: 30s}}
+    # An instance NAME@LABEL may rename the reads it uses (a parameter named like the role):
+    #   no_oversell@db: {initial: stock, stock_left: stock_db}     no_duplicates@cancel: {persisted: cancellations}
     min_acked: 1                       # fewer acknowledged operations: undecided, never a pass
     allow_worker_loss: false           # a load generator lost mid-run is a harness problem (exit 3)
 
@@ -193,20 +195,32 @@ def _named_value(f: Fields, m: dict, path: tuple, key: str, values: dict) -> str
     return name
 
 
+_INSTANCE = re.compile(r"^([a-z_:]+)(@[A-Za-z0-9_.-]+)?$")
+
+
 def _parse_invariants(f: Fields, top: dict, values: dict) -> dict:
+    """`name: {params}`, or an instance `name@label: {params, role: read}`: a parameter named like a read role the
+    invariant needs names the profile read it uses instead (`no_oversell@db: {initial: stock, stock_left:
+    stock_db}`), so one scenario checks one invariant against several sources."""
     from chaos_hooks.invariants import INVARIANTS
+    from chaos_hooks.invariants.registry import kind_of
     inv_map = f.mapping(top.get("invariants"), ("invariants",), what="a mapping of invariant name: {bounds}")
     if not inv_map:
         f.fail(("invariants",), "at least one invariant is required (a mapping of name: {bounds})")
     invariants = {}
     for name, params in inv_map.items():
-        if name not in INVARIANTS:
-            f.fail(("invariants", name), f"unknown invariant {name!r} (known: {', '.join(sorted(INVARIANTS))})")
         p = ("invariants", name)
-        params = f.mapping(params, p, set(INVARIANTS[name].params))
-        invariants[name] = {k: (_named_value(f, params, p, k, values) if kind == "int_value" else
-                                _param(f, params, p, k, kind))
-                            for k, kind in INVARIANTS[name].params.items() if k in params}
+        kind = kind_of(str(name))
+        if not _INSTANCE.match(str(name)):
+            f.fail(p, f"an invariant is NAME or NAME@LABEL (label: letters, digits, _ . -), got {name!r}")
+        if kind not in INVARIANTS:
+            f.fail(p, f"unknown invariant {kind!r} (known: {', '.join(sorted(INVARIANTS))})")
+        needs = INVARIANTS[kind].needs
+        params = f.mapping(params, p, set(INVARIANTS[kind].params) | set(needs))
+        invariants[name] = {k: (_named_value(f, params, p, k, values) if kind_ == "int_value" else
+                                _param(f, params, p, k, kind_))
+                            for k, kind_ in INVARIANTS[kind].params.items() if k in params}
+        invariants[name].update({role: f.str(params, p, role, max_len=100) for role in needs if role in params})
     return invariants
 
 

@@ -6,7 +6,10 @@ from chaos_hooks.history.recorder import INFO
 
 
 def phases(cols, windows: list[dict], start: float, end: float) -> list[dict]:
-    """windows: {name, injected_at, healed_at} in wall time. Operations count in the stretch they were sent in."""
+    """windows: {name, injected_at, healed_at} in wall time, cut where the fault actually took effect and was
+    gone (effective_at, effective_healed_at) when known. Operations count in the stretch they were sent in."""
+    windows = [{**w, "injected_at": w.get("effective_at") or w["injected_at"],
+                "healed_at": w.get("effective_healed_at") or w["healed_at"]} for w in windows]
     cuts = sorted({start, end, *(w["injected_at"] for w in windows if w["injected_at"]),
                    *(w["healed_at"] for w in windows if w["healed_at"])})
     cuts = [c for c in cuts if start <= c <= end]

@@ -32,3 +32,23 @@ class ReadResults:
         if name not in self.observations:
             raise ReadUnavailable(f"no {name} observation was made")
         return self.observations[name]
+
+
+class RoleView:
+    """ReadResults as one invariant instance sees them: its roles renamed to the reads it names."""
+
+    def __init__(self, reads: ReadResults, roles: dict[str, str]):
+        self.reads, self.roles = reads, roles
+        self.observations = reads.observations
+
+    def get(self, role: str):
+        return self.reads.get(self.roles.get(role, role))
+
+    def has(self, role: str) -> bool:
+        return self.reads.has(self.roles.get(role, role))
+
+    def failures(self) -> dict[str, str]:
+        return self.reads.failures()
+
+    def observation(self, name: str):
+        return self.reads.observation(name)

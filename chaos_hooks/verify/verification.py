@@ -12,16 +12,20 @@ from chaos_hooks.verify.backlog_watch import CatchUp, CatchUpWatch
 from chaos_hooks.datastores.connections import ReadFailed
 from chaos_hooks.history.view import HistoryView
 from chaos_hooks.invariants import INVARIANTS, ReadUnavailable, run_isolated
+from chaos_hooks.invariants.registry import check_params, kind_of, roles_of
+from chaos_hooks.invariants.loss_split import split_loss
 from chaos_hooks.invariants.sets import analyse, analysis_for
-from chaos_hooks.verify.read_results import ReadResults
+from chaos_hooks.verify.read_results import ReadResults, RoleView
 
 log = logging.getLogger("locust_chaos.verify")
 
 
 def needed_reads(scenario) -> dict[str, str]:
+    """Profile read -> rows|value, over every invariant instance (each may name its own reads)."""
     needs: dict[str, str] = {}
-    for name in scenario.invariants:
-        needs.update(INVARIANTS[name].needs)
+    for name, params in scenario.invariants.items():
+        modes = INVARIANTS[kind_of(name)].needs
+        needs.update({read: modes[role] for role, read in roles_of(name, params).items()})
     return needs
 
 
@@ -46,7 +50,8 @@ def make_reads(profile, ctx, needs: dict[str, str], reuse: dict | None = None) -
 def wait_for_catch_up(scenario, profile, ctx, history: HistoryView, watch: CatchUpWatch) -> tuple[CatchUp, dict]:
     """Concludes the catch-up watch. Returns the observation and the rows read last (reused as the final
     `persisted` read when nothing changed since)."""
-    bound = scenario.invariants.get("catch_up", {}).get("max", 30.0)
+    params = next((p for n, p in scenario.invariants.items() if kind_of(n) == "catch_up"), {})
+    bound, stuck_after = params.get("max", 30.0), params.get("stuck_after", 5.0)
     rows_read = profile.read("persisted")
     last: dict = {}
 
@@ -58,7 +63,7 @@ def wait_for_catch_up(scenario, profile, ctx, history: HistoryView, watch: Catch
         last["count"] = rows.n
         return int(len(analyse(history, rows).lost))
     log.info("verifying: waiting for the system to catch up (bound %.0fs)", bound)
-    seen = watch.conclude(missing_now, bound)
+    seen = watch.conclude(missing_now, bound, stuck_after=stuck_after)
     watch.stop()
     reuse = {}
     if "persisted" in last and watch.samples and watch.samples[-1][2] == last["count"]:
@@ -67,7 +72,13 @@ def wait_for_catch_up(scenario, profile, ctx, history: HistoryView, watch: Catch
 
 
 def decide(scenario, history: HistoryView, reads: ReadResults) -> list:
-    return [run_isolated(INVARIANTS[name], history, reads, params) for name, params in scenario.invariants.items()]
+    results = []
+    for name, params in scenario.invariants.items():
+        result = run_isolated(INVARIANTS[kind_of(name)], history, RoleView(reads, roles_of(name, params)),
+                              check_params(name, params))
+        result.name = name
+        results.append(result)
+    return results
 
 
 def history_counts(history: HistoryView, reads: ReadResults) -> dict:
@@ -82,8 +93,14 @@ def history_counts(history: HistoryView, reads: ReadResults) -> dict:
         counts.update(attempted=int(len(np.unique(elem))), acked=int(len(acked)))
         return counts
     a = analysis_for(history, reads)
+    # Lost as no_data_loss counts it: in its unit, queued operations split off (stuck ones count as lost).
+    split = split_loss(history, a, reads.observations.get("catch_up"))
     counts.update(attempted=a.attempted, acked=a.acked, failed=a.failed,
-                  indeterminate=a.indeterminate, lost=len(a.lost), unexpected=len(a.unexpected),
+                  indeterminate=a.indeterminate, lost=split.figure, unexpected=len(a.unexpected),
                   recovered=len(a.recovered), duplicated=len(a.duplicated), acked_ids=a.acked_ids,
                   keys_with_multiple_ids=len(a.multi_id), persisted_rows=a.persisted_rows)
+    if split.unit == "ids":
+        counts["lost_unit"] = "ids"
+    if split.stuck or split.in_flight:
+        counts.update(stuck=split.stuck, in_flight=split.in_flight)
     return counts

@@ -9,6 +9,7 @@ from chaos_hooks.history import FAIL, INFO, OK, Recorder
 from chaos_hooks.history.store import HistoryStore
 from chaos_hooks.history.view import HistoryView
 from chaos_hooks.invariants import INVARIANTS, register, run_isolated
+from chaos_hooks.verify.backlog_watch import CatchUp
 from chaos_hooks.verify.read_results import ReadResults
 from chaos_hooks.common.table import Table
 
@@ -39,9 +40,9 @@ def reads(rows=None, stock_left=None, caught_up=True, fail=None, faults=(), seco
         r.put("stock_left", stock_left)
     for role, why in (fail or {}).items():
         r.fail(role, why)
-    r.observations["catch_up"] = SimpleNamespace(caught_up=caught_up, seconds=seconds if caught_up else None,
-                                                 waited_s=1.0, reason="" if caught_up else "backlog 3",
-                                                 unreadable=False, faults=list(faults))
+    r.observations["catch_up"] = CatchUp(0.0, caught_up=caught_up, seconds=seconds if caught_up else None,
+                                         waited_s=1.0, reason="" if caught_up else "backlog 3, draining at 1.0/s",
+                                         faults=list(faults), state="" if caught_up else "draining", backlog=None)
     return r
 
 

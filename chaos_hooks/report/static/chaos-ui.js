@@ -86,7 +86,9 @@
     var v = state.verdict, out = "";
     if (v) {
       out = '<p id="chaos-verdict-status" data-status="' + esc(v.status) + '"><b>verdict: ' + esc(v.status) +
-            '</b> — <a href="' + esc(v.report) + '" target="_blank">report</a></p><table>';
+            '</b> — <a href="' + esc(v.report) + '" target="_blank">report</a></p>' +
+            (v.interrupted ? '<p id="chaos-interrupted">interrupted at +' + esc(v.interrupted.at_s) + "s: " +
+             esc(v.interrupted.why) + "</p>" : "") + "<table>";
       v.invariants.forEach(function (i) {
         out += '<tr data-invariant="' + esc(i.name) + '" data-status="' + esc(i.status) + '"><td>' + esc(i.status) +
                "</td><td>" + esc(i.name) + "</td><td>" + esc(i.figure) + "</td><td>" + esc(i.summary) + "</td></tr>";
