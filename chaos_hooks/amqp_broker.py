@@ -34,7 +34,10 @@ class AmqpBroker:
     def __init__(self, url: str, management: str | None = None, timeout: float = TIMEOUT_S):
         self.timeout = timeout
         self._secrets: list[str] = []
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as err:  # its text would show the URL, password and all
+            raise BrokerError(f"amqp URL: cannot be parsed ({type(err).__name__})") from None
         self._remember(parts.password)
         if parts.scheme not in ("amqp", "amqps"):
             raise BrokerError(self._mask(f"{self._safe_url(parts)}: not an amqp:// or amqps:// URL"))
@@ -56,7 +59,10 @@ class AmqpBroker:
         if not management:
             host = f"[{self.host}]" if ":" in self.host else self.host
             return f"http://{host}:{MANAGEMENT_PORT}", (self.user, self.password)
-        parts = urlsplit(management)
+        try:
+            parts = urlsplit(management)
+        except ValueError as err:
+            raise BrokerError(f"management URL: cannot be parsed ({type(err).__name__})") from None
         self._remember(parts.password)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BrokerError(self._mask(f"management URL {self._safe_url(parts)}: not an http(s):// URL"))

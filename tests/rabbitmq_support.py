@@ -177,8 +177,12 @@ default_permissions.configure = .*
 default_permissions.read = .*
 default_permissions.write = .*
 loopback_users = none
-# the management API's queue figures refresh at this interval (5 s by default): tests wait less
+# the management API's figures refresh at the statistics interval and at its finest sample interval
+# (5 s and 5 s by default): tests wait less
 collect_statistics_interval = 500
+management.sample_retention_policies.global.minute = 1
+management.sample_retention_policies.basic.minute = 1
+management.sample_retention_policies.detailed.10 = 1
 log.console = false
 log.file.level = info
 """)
@@ -231,9 +235,9 @@ def _management_up(r: PrivateRabbit) -> bool:
         return False
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def _stop(proc: subprocess.Popen, sig=signal.SIGTERM) -> None:
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         try:
             proc.wait(STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -270,8 +274,10 @@ def private_rabbitmq():
         r.startup_s = time.monotonic() - started
         yield r
     finally:
+        # The VM is killed outright: its data goes with the directory, and a graceful stop takes 6 s.
+        # Its own children (erl_child_setup, inet_gethost) end when it does; then its epmd.
         for proc in reversed(r.procs):
-            _stop(proc)
+            _stop(proc, signal.SIGKILL if proc.args[0].endswith("rabbitmq-server") else signal.SIGTERM)
         shutil.rmtree(r.base, ignore_errors=True)
 
 
