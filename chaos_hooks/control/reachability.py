@@ -18,6 +18,9 @@ def _check_datastore(url: str) -> None:
         redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3).ping()
     elif kind == "postgresql":
         psycopg.connect(url, connect_timeout=3).close()
+    elif kind == "amqp":
+        parts = urlsplit(url)
+        socket.create_connection((parts.hostname, parts.port or 5672), timeout=3).close()
     elif kind == "nats":
         parts = urlsplit(url)
         with socket.create_connection((parts.hostname, parts.port or 4222), timeout=3) as sock:

@@ -1,13 +1,15 @@
-"""Connections to the datastores a target profile names (postgresql://, redis://, nats://), made lazily and
+"""Connections to the datastores a target profile names (postgresql://, redis://, nats://, amqp://), made lazily and
 dropped after an error so the next use reconnects (the datastore may be what a fault just took away)."""
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import redis
 
 from chaos_hooks.datastores import nats_request
+from chaos_hooks.datastores.amqp_broker import AmqpBroker, BrokerError
 
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "redis": "redis", "rediss": "redis",
+           "amqp": "amqp", "amqps": "amqp",
            "nats": "nats"}
 TIMEOUT_S = 3.0
 HARNESS_APPLICATION = "locust-chaos"  # the harness's own PostgreSQL sessions, which faults leave alone
@@ -37,6 +39,7 @@ class Datastores:
         self.urls = urls
         self._redis: dict[str, redis.Redis] = {}
         self._pg: dict[str, psycopg.Connection] = {}
+        self._amqp: dict[str, AmqpBroker] = {}
 
     def kind(self, name: str) -> str:
         return kind_of(self.urls[name])
@@ -78,6 +81,26 @@ class Datastores:
             return nats_request.jetstream_consumer(self.urls[name], stream, consumer, TIMEOUT_S)
         except (nats_request.NatsError, ValueError) as err:
             raise ReadFailed(f"nats {address(self.urls[name])}: {one_line(err)}") from None
+
+    def amqp(self, name: str) -> AmqpBroker:
+        """A RabbitMQ broker from its amqp:// URL; `?management=http://host:port` names its management API
+        (default: the same host, port 15672, the same credentials)."""
+        broker = self._amqp.get(name)
+        if broker is None:
+            url, _, query = self.urls[name].partition("?")
+            management = parse_qs(query).get("management", [None])[0]
+            try:
+                broker = AmqpBroker(url, management, timeout=TIMEOUT_S)
+            except BrokerError as err:
+                raise ReadFailed(f"rabbitmq: {err}") from None
+            self._amqp[name] = broker
+        return broker
+
+    def amqp_call(self, name: str, fn):
+        try:
+            return fn(self.amqp(name))
+        except BrokerError as err:
+            raise ReadFailed(str(err)) from None
 
     def close(self) -> None:
         for conn in self._pg.values():

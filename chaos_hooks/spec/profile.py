@@ -3,7 +3,7 @@
     host: http://127.0.0.1:8080              # what the Locust users load
     control_host: http://127.0.0.1:8080      # optional: setup, ready and http reads (default: host)
     ready: {http: GET /ready, expect: 200}    # optional: checked before any load
-    datastores: {db: postgresql://..., cache: redis://..., bus: nats://...}
+    datastores: {db: postgresql://..., cache: redis://..., bus: nats://... or amqp://user:pass@host/vhost}
     compose: {project: shop, file: docker-compose.yml}   # optional: the compose project container services are in
     components:                              # what process faults act on: exactly one process or one container
       worker: {pidfile: /run/w.pid, start: [...], env: {...}, cwd: ..., log: ...}
@@ -208,7 +208,7 @@ def parse_profile(doc) -> Profile:
         if not _NAME.match(name):
             f.fail(p, "a datastore name is letters, digits, _ . -")
         datastores[name] = _url(f, {name: url}, ("datastores",), name,
-                                {"postgresql", "postgres", "redis", "rediss", "nats"})
+                                {"postgresql", "postgres", "redis", "rediss", "nats", "amqp", "amqps"})
         if kind_of(datastores[name]) is None:
             f.fail(p, "unsupported datastore")
     owner_pid = f.int(top, (), "owner_pid", None, low=1, high=2 ** 31)

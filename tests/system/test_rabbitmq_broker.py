@@ -1,4 +1,4 @@
-"""chaos_hooks.amqp_broker against a private rabbitmq-server: backlogs checked against rabbitmqctl on that node,
+"""chaos_hooks.datastores.amqp_broker against a private rabbitmq-server: backlogs checked against rabbitmqctl on that node,
 a wedged and a killed consumer, the connection kill, and errors that never show the password."""
 import sys, os; sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))  # noqa: E401,E702
 import signal
@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pika
 import pytest
 
-from chaos_hooks.amqp_broker import HARNESS_CONNECTION, AmqpBroker, BrokerError
+from chaos_hooks.datastores.amqp_broker import HARNESS_CONNECTION, AmqpBroker, BrokerError
 from rabbitmq_support import free_port, rabbitmq  # noqa: F401 (the session fixture)
 
 CONSUMER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rabbit_consumer.py")
