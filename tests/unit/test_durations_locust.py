@@ -38,7 +38,7 @@ def test_whatever_locust_accepts_means_the_same_here():
     answers = locust_answers()
     assert answers["1h30m"] == 5400 and answers["250ms"] is None  # the comparison is not vacuous
     for text, seconds in answers.items():
-        if seconds is not None and text.isascii():  # Locust's \\d also takes other scripts' digits; we do not
+        if seconds is not None and text.isascii():  # Locust's \d also takes other scripts' digits; we do not
             assert ours(text) == seconds, text
     # Beyond Locust: decimals and ms (scenario files), spaces around; never other scripts' digits or garbage.
     assert [ours(t) for t in ("250ms", "1.5s", " 5s", "1 m")] == [0.25, 1.5, 5, 60]
