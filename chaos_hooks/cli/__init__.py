@@ -1,8 +1,8 @@
 """`locust-chaos`: run presets end to end, inspect and validate scenarios, heal, manage the embedded stack.
 
-Exit codes: 0 every invariant holds, 1 an invariant is invalid, 2 bad scenario, profile or arguments,
+Exit codes of `run`: 0 every invariant holds, 1 an invariant is invalid, 2 bad scenario, profile or arguments,
 3 the harness could not run or decide (target unreachable, a read failed, a load generator lost,
-interrupted, internal error).
+interrupted, internal error). Every other command states its own in its --help.
 """
 import argparse
 import os
@@ -13,21 +13,26 @@ from chaos_hooks.cli.console import say
 from chaos_hooks.common.errors import ChaosError
 from chaos_hooks.spec.profile import state_dir
 
-EXIT_CODES = ("Exit codes: 0 every invariant holds; 1 an invariant is invalid; 2 bad scenario, profile or "
-              "arguments (one line naming file, line and field); 3 the harness could not run or decide "
-              "(target unreachable, a read failed, a load generator lost, nothing acknowledged, interrupted).")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line naming the command and what is wrong (exit 2), not argparse's usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from chaos_hooks.cli import heal_cmd, init_cmd, proxy_cmd, run_cmd, scenario_cmds, stack_cmd
     from chaos_hooks.locust_plugin.options import describe
     from chaos_hooks.spec.scenario import preset_names
-    p = argparse.ArgumentParser(prog="locust-chaos", description=__doc__.split("\n\n")[0],
-                                epilog=EXIT_CODES + "\n\n" + describe(preset_names()),
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = OneLineParser(prog="locust-chaos", description=__doc__.split("\n\n")[0],
+                      epilog="Exit codes of `run` (every other command states its own in its --help): "
+                             + run_cmd.EXIT_CODES.split(": ", 1)[1] + "\n\n" + describe(preset_names()),
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (run_cmd, scenario_cmds, heal_cmd, stack_cmd, init_cmd, proxy_cmd):
-        module.add_to(sub, EXIT_CODES)
+        module.add_to(sub)
     return p
 
 

@@ -6,12 +6,16 @@ from chaos_hooks.spec.profile import state_dir
 from chaos_hooks.stack import running_stacks as registry
 
 
-def add_to(sub, epilog: str) -> None:
+EXIT_CODES = ("Exit codes: 0 done (what was healed or removed is listed, or there was nothing to heal); "
+              "3 it could not finish (one line saying why).")
+
+
+def add_to(sub) -> None:
     p = sub.add_parser("heal", help="heal faults a crashed run left applied; clean up after dead stacks",
                        description="Heals every fault the journal says is still applied (unless the run that "
                                    "applied it still runs), and stops and removes what embedded stacks whose "
                                    "owner died left behind (by the pids and directories they recorded).",
-                       epilog=epilog)
+                       epilog=EXIT_CODES)
     p.set_defaults(func=run)
 
 

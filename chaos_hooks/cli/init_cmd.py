@@ -39,9 +39,12 @@ reads:                                      # by role; the invariants say which 
 """
 
 
-def add_to(sub, epilog: str) -> None:
+EXIT_CODES = "Exit codes: 0 written; 2 the file exists (without --force) or cannot be written."
+
+
+def add_to(sub) -> None:
     p = sub.add_parser("init", help="write a starting target profile for your own system",
-                       description="Writes a commented target profile to edit for your system.")
+                       description="Writes a commented target profile to edit for your system.", epilog=EXIT_CODES)
     p.add_argument("--output", "-o", default="target.yaml", help="file to write (default target.yaml)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--compose", metavar="FILE", help="start from a docker compose file: every service listed, "

@@ -1,8 +1,13 @@
 """`locust-chaos run NAME`: one scenario end to end — against a running system (--target) or a reference
 system's embedded stack — with a headless Locust master and N local workers; exits with the verdict's code.
 
+Locust's own -f/--locustfile, -u/--users, -r/--spawn-rate, -t/--run-time, -H/--host and --headless work as they
+do for `locust` (durations as Locust reads them: 90, 90s, 1m30s, 1h30m); Locust's other options are refused in
+one line that says where they apply.
+
 Everything a user can get wrong is checked first, in about a second (exit 2): the scenario, the profile, that
 they fit, the run time, the bug switches, the report directory, the locustfile and its user classes."""
+import argparse
 import os
 import signal
 import subprocess
@@ -20,18 +25,57 @@ from chaos_hooks.spec.reference_systems import default_system, load_system
 from chaos_hooks.cli.scenario_cmds import run_time_arg
 
 MAX_WORKERS = 64
+EXIT_CODES = ("Exit codes: 0 every invariant holds; 1 an invariant is invalid; 2 bad scenario, profile or "
+              "arguments (one line naming file, line and field); 3 the harness could not run or decide "
+              "(target unreachable, a read failed, a load generator lost, nothing acknowledged, interrupted).")
+
+_WEB = "`run` is always headless; for Locust's web UI run `locust -f LOCUSTFILE --scenario NAME`"
+_DIST = ("`run` starts its own master; use --workers N for local workers, or `locust --master` / `locust --worker` "
+         "with --scenario for your own set-up")
+_OTHER = "not supported by `locust-chaos run`; plain `locust -f LOCUSTFILE --scenario NAME` takes it"
+# Locust's options that `run` does not take (tests/unit/test_cli_locust_flags.py checks this against Locust's
+# own parser, so a new Locust option cannot slip through as argparse's bare "unrecognized arguments").
+UNSUPPORTED = {
+    _WEB: ["--web-host", "--web-host-display-name", "--web-port", "-P", "--autostart", "--autoquit", "--headful",
+           "--web-auth", "--web-login", "--tls-cert", "--tls-key", "--class-picker", "--build-path", "--legacy-ui",
+           "--web-base-path"],
+    _DIST: ["--master", "--master-bind-host", "--master-bind-port", "--expect-workers", "--expect-workers-max-wait",
+            "--enable-rebalancing", "--expect-slaves", "--worker", "--processes", "--slave", "--master-host",
+            "--master-port"],
+    "`run` sets the stop timeout itself (0: faults and verification follow the load at once)": ["-s",
+                                                                                                  "--stop-timeout"],
+    _OTHER: ["--config", "-l", "--list", "--config-users", "-T", "--tags", "-E", "--exclude-tags", "--csv",
+             "--csv-full-history", "--print-stats", "--only-summary", "--reset-stats", "--html", "--json",
+             "--json-file", "--skip-log-setup", "--loglevel", "-L", "--logfile", "--show-task-ratio",
+             "--show-task-ratio-json", "--version", "-V", "--exit-code-on-error", "--equal-weights", "--profile",
+             "--otel"],
+}
 
 
-def add_to(sub, epilog: str) -> None:
+class _Unsupported(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(f"{option_string}: a Locust option `run` does not take: {self.const}")
+
+
+def add_to(sub) -> None:
     p = sub.add_parser("run", help="run a scenario end to end and exit with its verdict",
-                       description=__doc__, epilog=epilog)
+                       description=__doc__, epilog=EXIT_CODES)
     p.add_argument("scenario", metavar="NAME_OR_FILE", help="preset name (see `locust-chaos list`) or scenario file")
     p.add_argument("--target", metavar="PROFILE",
                    help="target profile of a running system (default: start the scenario's reference system)")
-    p.add_argument("--locustfile", metavar="FILE",
+    p.add_argument("-f", "--locustfile", metavar="FILE",
                    help="your locustfile (default: the reference system's)")
+    p.add_argument("-u", "--users", type=_positive(int), metavar="N",
+                   help="peak number of users (default: the scenario's load.users)")
+    p.add_argument("-r", "--spawn-rate", type=_positive(float), metavar="RATE",
+                   help="users started per second (default: the scenario's load.spawn_rate)")
+    p.add_argument("-t", "--run-time", metavar="TIME",
+                   help="how long the load runs, as Locust reads it: 90, 90s, 1m30s, 1h30m (default: the "
+                        "scenario's load.run_time)")
+    p.add_argument("-H", "--host", metavar="URL",
+                   help="with --target: the host the users load instead of the profile's host")
+    p.add_argument("--headless", action="store_true", help="accepted for Locust's sake: `run` is always headless")
     p.add_argument("--workers", type=int, default=0, help="local Locust worker processes (default 0: one process)")
-    p.add_argument("--run-time", help="override the scenario's load duration (e.g. 30s, 2m)")
     p.add_argument("--report-dir", help="report directory (default reports/chaos/<scenario>-<UTC time>)")
     p.add_argument("--seed", type=int, help="seed for the users' random choices")
     p.add_argument("--bugs", default=None,
@@ -39,7 +83,23 @@ def add_to(sub, epilog: str) -> None:
     p.add_argument("--chaos-plugin", action="append", default=[], metavar="MODULE",
                    help="module that registers invariants, faults or read kinds (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no live progress line (for CI logs)")
+    for why, flags in UNSUPPORTED.items():
+        for flag in flags:
+            p.add_argument(flag, nargs="*", action=_Unsupported, const=why, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a{'n' if kind is int else ''} {kind.__name__}") from None
+        if not 0 < value < 1e9:
+            raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 and below 1e9")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def _checked(args):
@@ -70,6 +130,9 @@ def _checked(args):
                                 f"checked against the default reference system {system.name}; pass --target "
                                 f"PROFILE to run it against your own)") from None
         locustfile = args.locustfile or system.locustfile
+    if args.host and system is not None:
+        raise ScenarioError("--host: the embedded stack's host is only known once it starts; give --target PROFILE "
+                            "to load another host")
     if not locustfile:
         raise ScenarioError("--locustfile: needed with --target (the file with your user classes)")
     if not os.path.exists(locustfile):
@@ -113,19 +176,18 @@ def run(args) -> int:
         if children:
             procs.stop_pid(children[0].pid, grace=30)
         if stack is not None:
-            say("stack: stopping")
-            stack.down()
+            stack.down()  # quietly: the verdict the master printed stays the last thing on screen
         for s, h in old_handlers.items():
             signal.signal(s, h)
 
 
 def _start_locust(args, scenario, target: str, run_time: float, report_dir: str, locustfile: str, say):
-    profile_host = load_profile(target).host
+    profile_host = args.host or load_profile(target).host
     base = [sys.executable, "-m", "locust", "-f", locustfile]
     plugins = [a for m in args.chaos_plugin for a in ("--chaos-plugin", m)]
     master = base + ["--headless", "--only-summary", "--chaos-scenario-file", resolve(args.scenario),
                      "--chaos-target", target, "--chaos-report-dir", report_dir, *plugins,
-                     "-u", str(scenario.load.users), "-r", str(scenario.load.spawn_rate),
+                     "-u", str(args.users or scenario.load.users), "-r", f"{args.spawn_rate or scenario.load.spawn_rate:g}",
                      "-t", f"{max(1, round(run_time))}s", "--stop-timeout", "0", "--host", profile_host]
     if args.seed is not None:
         master += ["--chaos-seed", str(args.seed)]

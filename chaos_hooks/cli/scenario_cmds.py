@@ -1,4 +1,7 @@
 """`locust-chaos list | show | validate`: the presets, one scenario's timeline, and checking without running."""
+import shutil
+import textwrap
+
 from chaos_hooks.spec import timeline
 from chaos_hooks.common.durations import format_duration, parse_duration
 from chaos_hooks.common.errors import ChaosError, ScenarioError
@@ -11,18 +14,27 @@ from chaos_hooks.spec.template_profile import template_profile
 from chaos_hooks.spec.reference_systems import load_system
 
 
-def add_to(sub, epilog: str) -> None:
-    sub.add_parser("list", help="list the scenario presets",
-                   description="One line per preset: name, system, what it proves.").set_defaults(func=cmd_list)
+LIST_EXIT_CODES = "Exit codes: 0 always (a preset that does not load is listed as invalid, with why)."
+SHOW_EXIT_CODES = "Exit codes: 0 printed; 2 the scenario is invalid (one line naming file, line and field)."
+VALIDATE_EXIT_CODES = ("Exit codes: 0 valid (and, with --target, it fits and the target answers); 2 bad scenario, "
+                       "profile, plugin or --run-time, or they do not fit (one line naming file, line and field); "
+                       "3 with --target (not --offline): the target or a fault's target cannot be reached.")
+NAME_W, SYSTEM_W = 22, 10
+
+
+def add_to(sub) -> None:
+    sub.add_parser("list", help="list the scenario presets", epilog=LIST_EXIT_CODES,
+                   description="One line per preset: name, system, what it proves (shortened to the terminal's "
+                               "width).").set_defaults(func=cmd_list)
     show = sub.add_parser("show", help="print a scenario's load, values, fault timeline and invariants",
-                          epilog=epilog)
+                          epilog=SHOW_EXIT_CODES)
     show.add_argument("scenario", metavar="NAME_OR_FILE")
     show.set_defaults(func=cmd_show)
     val = sub.add_parser("validate", help="check a scenario (and a target profile) without running anything",
                          description="Checks the scenario; with --target also the profile, that the scenario fits "
                                      "it, and that the target is reachable (exit 3 naming the failing check). "
                                      "Without --target a preset is checked against its reference system.",
-                         epilog=epilog)
+                         epilog=VALIDATE_EXIT_CODES)
     val.add_argument("scenario", metavar="NAME_OR_FILE")
     val.add_argument("--run-time", help="check the fault timeline against this duration (e.g. 30s)")
     val.add_argument("--target", metavar="PROFILE", help="target profile to check the scenario against")
@@ -34,13 +46,15 @@ def add_to(sub, epilog: str) -> None:
 
 
 def cmd_list(args) -> int:
+    # What is left of the terminal's width for the description; never under 20 columns. Piped: COLUMNS or 80.
+    room = max(shutil.get_terminal_size().columns - NAME_W - SYSTEM_W - 2, 20)
     for name in preset_names():
         try:
             scenario = load_scenario(name)
             system, desc = scenario.system or "-", " ".join(scenario.description.split())
         except ChaosError as err:
             system, desc = "?", f"(invalid: {err})"
-        print(f"{name:<22} {system:<10} {desc[:110]}")
+        print(f"{name:<{NAME_W}} {system:<{SYSTEM_W}} {textwrap.shorten(desc, room, placeholder=' ...')}".rstrip())
     return 0
 
 

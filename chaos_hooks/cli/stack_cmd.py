@@ -9,11 +9,15 @@ from chaos_hooks.stack import running_stacks as registry
 from chaos_hooks.spec.reference_systems import default_system, load_system
 
 
-def add_to(sub, epilog: str) -> None:
+EXIT_CODES = ("Exit codes: 0 done; 2 bad --system or --bugs, or a stack is already up; 3 a server or "
+              "component did not start, or the harness failed (one line saying why).")
+
+
+def add_to(sub) -> None:
     p = sub.add_parser("stack", help="start, stop or inspect a reference system's embedded stack",
                        description="`up` starts a reference system with its own datastores and fault proxy on free "
                                    "loopback ports and writes its target profile; `down` stops every process it "
-                                   "ever started; `status` shows what runs.", epilog=epilog)
+                                   "ever started; `status` shows what runs.", epilog=EXIT_CODES)
     p.add_argument("action", choices=["up", "down", "status"])
     p.add_argument("--system", help="reference system (default: the default one, see system.yaml files)")
     p.add_argument("--bugs", default="", help="bug switches for the system (comma list)")

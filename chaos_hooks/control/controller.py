@@ -34,6 +34,8 @@ FLUSH_TIMEOUT_S = 30.0
 
 
 class RunController:
+    verdict_at_exit = False  # headless: the plugin prints the table when Locust quits, after its own summary
+
     def __init__(self, scenario, profile, journal: Journal, report_dir: str, seed: int | None):
         self.scenario = scenario
         self.profile = profile
@@ -209,7 +211,8 @@ class RunController:
         problems = self._harness_problems(history) + problems
         self.verdict = self._verdict(history, results, reads, seen, problems)
         write_report(self.report_dir, self.verdict, {r.name: r.evidence for r in results}, self.store)
-        print("\n" + render_table(self.verdict) + "\n", flush=True)
+        if not self.verdict_at_exit:
+            print("\n" + render_table(self.verdict) + "\n", flush=True)
         for problem in problems:
             log.error("the run did not go as planned: %s; the verdict cannot pass", problem)
         return self.verdict

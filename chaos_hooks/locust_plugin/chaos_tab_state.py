@@ -3,7 +3,25 @@ before the start; each fault's state (scheduled, active with the seconds left, h
 guards while it runs, with per-second series for the charts; the verdict and a link to the report after."""
 import time
 
+from chaos_hooks.report.terminal import HEADLINE, MARK
 from chaos_hooks.report.timeseries import per_second, windows
+
+# The badge colours of report.html (.valid, .invalid, .unknown); an interrupted run is undecided too.
+COLOURS = {"valid": "#2a7", "invalid": "#c33", "unknown": "#d90", "interrupted": "#d90"}
+
+
+def badge(verdict: dict) -> dict:
+    """The verdict in the terminal's and report.html's words (PASSED, FAILED, ...) and report.html's colour;
+    INTERRUPTED when the run stopped before its verification finished."""
+    if verdict.get("interrupted") or verdict.get("partial") or verdict.get("status") == "interrupted":
+        return {"text": "INTERRUPTED", "kind": "interrupted", "colour": COLOURS["interrupted"]}
+    status = verdict["status"]
+    return {"text": HEADLINE.get(status, str(status).upper()), "kind": status, "colour": COLOURS.get(status, "#777")}
+
+
+def _invariant(inv: dict) -> dict:
+    return {**inv, "mark": MARK.get(inv["status"], str(inv["status"]).upper()),
+            "colour": COLOURS.get(inv["status"], "#777")}
 
 
 def _fault_state(rec, t0: float | None, now: float) -> dict:
@@ -59,8 +77,8 @@ def of_run(ctl) -> dict:
         "guards": [_guard(g, ctl.guards.figures.get(g.name), ctl.guards.tripped.get(g.name))
                    for g in ctl.scenario.guards],
         "verdict": None if verdict is None else {
-            "status": verdict["status"], "invariants": verdict["invariants"],
-            "interrupted": verdict.get("interrupted"),
+            "status": verdict["status"], "badge": badge(verdict), "interrupted": verdict.get("interrupted"),
+            "invariants": [_invariant(i) for i in verdict["invariants"]],
             "harness_problems": verdict["harness_problems"], "report": "./chaos/report"},
         "series": per_second(ctl.store.columns(), t0, end) if t0 else None,
         "windows": windows(faults),
@@ -86,5 +104,6 @@ def rows(state: dict) -> list[dict]:
                     f"{g['what']}: {'-' if g['figure'] is None else g['figure']} (limit {g['limit']:g})"})
     if state["verdict"] is not None:
         for inv in state["verdict"]["invariants"]:
-            out.append({"kind": "invariant", "name": inv["name"], "state": inv["status"], "detail": inv["summary"]})
+            out.append({"kind": "invariant", "name": inv["name"], "state": inv.get("mark", inv["status"]),
+                        "detail": inv["summary"]})
     return out

@@ -27,6 +27,7 @@ from chaos_hooks.locust_plugin import chaos_tab_state, options as chaos_options,
 from chaos_hooks.locust_plugin.exit_policy import guarded
 from chaos_hooks.locust_plugin.scenario_choice import apply_load_defaults, load_checked, scenario_ref
 from chaos_hooks.locust_plugin.state import state
+from chaos_hooks.report import render_table
 from chaos_hooks.report.files import default_report_dir
 from chaos_hooks.spec.profile import default_profile_path, load_profile, state_dir
 from chaos_hooks.spec.scenario import load_plugins, load_scenario, preset_names
@@ -105,8 +106,9 @@ def _snapshot(environment) -> dict:
     ctl = state.controller
     if ctl is not None:
         snap = chaos_tab_state.of_run(ctl)
-        if ctl.verdict is not None:
-            snap["report_path"] = os.path.join(os.path.abspath(ctl.report_dir), "report.html")
+        if ctl.verdict is not None:  # the verdict's own absolute report_dir: the link works for a relative one
+            snap["report_path"] = os.path.join(ctl.verdict.get("report_dir") or os.path.abspath(ctl.report_dir),
+                                               "report.html")
         return snap
     try:
         return chaos_tab_state.before_run(load_scenario(scenario_ref(environment.parsed_options)))
@@ -129,6 +131,7 @@ def _on_test_start(environment, **_):
     state.controller = ctl
     headless = bool(getattr(options, "headless", False))
     ctl.stop_load = lambda: gevent.spawn(runner.quit if headless else runner.stop)
+    ctl.verdict_at_exit = headless  # the verdict is the last thing on screen, after Locust's summary
     ctl.start(quiet=bool(getattr(options, "chaos_quiet", False)))
     # Locust's own SIGTERM handler stops the process; this one (libev runs both) only records why.
     gevent.signal_handler(signal.SIGTERM, lambda: ctl.interrupt("SIGTERM"))
@@ -204,6 +207,14 @@ def _on_quitting(environment, **_):
             log.warning("locust-chaos: the run stopped before its verdict (%s); every fault healed", reason)
         if not environment.process_exit_code:
             environment.process_exit_code = 3
+
+
+@events.quit.add_listener
+def _on_quit(**_):
+    """Locust has printed its summary; the verdict goes last (headless; the web UI's run printed it at once)."""
+    ctl = state.controller
+    if ctl is not None and ctl.verdict_at_exit and ctl.verdict is not None and not ctl.verdict.get("partial"):
+        print("\n" + render_table(ctl.verdict), flush=True)
 
 
 def _heal_on_exit() -> None:

@@ -37,9 +37,12 @@ def install(web_ui, snapshot) -> None:
     def chaos_report():
         state = snapshot()
         path = state.get("report_path")
-        if not path or not os.path.exists(path):
+        if not path:
             abort(404)
-        return send_from_directory(os.path.dirname(path), os.path.basename(path))
+        path = os.path.abspath(path)  # Flask reads a relative directory against the app's package, not the cwd
+        if not os.path.isfile(path):
+            abort(404)
+        return send_from_directory(os.path.dirname(path), os.path.basename(path), max_age=0)
 
     @app.route("/chaos/static/<path:name>")
     def chaos_static(name):

@@ -1,4 +1,5 @@
-"""The run's report directory: verdict.json, evidence.json, faults.json, history.jsonl."""
+"""The run's report directory: verdict.json, evidence.json, faults.json, history.jsonl and a README.md that says
+what each file holds and what history.jsonl's fields mean."""
 import json
 import math
 import os
@@ -38,13 +39,41 @@ def write_report(report_dir: str, verdict: dict, evidence: dict, store) -> str:
     _write(os.path.join(report_dir, "report.html"),
            html.render(verdict, evidence, series, timeseries.windows(verdict.get("faults", []))).encode())
     tmp = os.path.join(report_dir, "history.jsonl.tmp")
-    with open(tmp, "w") as f:
-        f.write('# one operation a line: op, key, [seq], outcome (ok|fail|info), id, status, invoke, complete, '
-                'source\n')
+    with open(tmp, "w") as f:  # JSONL from its first line: what the fields mean is in README.md beside it
         for record in store.iter_records():
             f.write(json.dumps(record) + "\n")
     os.replace(tmp, os.path.join(report_dir, "history.jsonl"))
+    _write(os.path.join(report_dir, "README.md"), README.encode())
     return report_dir
+
+
+# The fields of history.jsonl, one per "- `name`" line (tests/unit/test_report_files.py reads this list).
+README = """\
+# A locust-chaos report
+
+- `verdict.json`: the verdict: overall `status` (valid, invalid, unknown), each invariant's status, summary and
+  figure, history counts, faults with their times, seeds, phases, harness problems.
+- `evidence.json`: what each invariant found (keys lost, duplicated, ...).
+- `faults.json`: the faults of the run, when each was injected and healed (seconds since the start).
+- `junit.xml`: one testcase per invariant, for CI.
+- `report.html`: the verdict and charts in one page that opens from disk.
+- `history.jsonl`: every operation the users recorded, one JSON object per line (no header line).
+
+## history.jsonl
+
+Each line is one operation, in the order the master received them:
+
+- `op`: the operation's name, as the locustfile recorded it (`history.operation(name, key)`)
+- `key`: the operation's key (one element of the checked set; tagged with the load generator that made it)
+- `seq`: the operation's sequence number within its key, when the locustfile gave one (absent otherwise)
+- `outcome`: `ok` (acknowledged), `fail` (refused: definitely not done) or `info` (unknown outcome: timeout, 5xx,
+  reset; never counted as lost)
+- `id`: what the system answered as the operation's identity (e.g. an order id), or null
+- `status`: the HTTP status (or the protocol's code), or null when none came back
+- `invoke`: when the operation started, seconds since the Unix epoch (UTC), microsecond precision
+- `complete`: when its outcome was known, seconds since the Unix epoch, or null if it never completed
+- `source`: the load generator that recorded it (`local`, or a worker's id)
+"""
 
 
 def _clean(value):

@@ -77,9 +77,11 @@ def test_chaos_tab_follows_a_run_and_shows_its_verdict(system_stack, browser, tm
     scenario.write_text(SCENARIO)
     port = free_port()
     ui = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([os.path.join(BIN, "locust"), "-f", "locustfiles/shop.py", "--web-host", "127.0.0.1",
-                             "--web-port", str(port), "--chaos-scenario-file", str(scenario), "--chaos-target",
-                             stack.profile_path, "--chaos-report-dir", str(tmp_path / "report")], cwd=ROOT,
+    # A relative report directory, as the README's commands give it: the tab's report link must still work.
+    proc = subprocess.Popen([os.path.join(BIN, "locust"), "-f", os.path.join(ROOT, "locustfiles", "shop.py"),
+                             "--web-host", "127.0.0.1", "--web-port", str(port), "--chaos-scenario-file",
+                             str(scenario), "--chaos-target", stack.profile_path, "--chaos-report-dir", "report"],
+                            cwd=tmp_path,
                             env=dict(os.environ, LOCUST_CHAOS_HOME=str(home)),
                             stdout=open(tmp_path / "locust.log", "w"), stderr=subprocess.STDOUT)
     try:
@@ -119,6 +121,15 @@ def test_chaos_tab_follows_a_run_and_shows_its_verdict(system_stack, browser, tm
         assert query(browser, "#chaos-verdict-status", "data-status") == [[verdict["status"]]] == [["valid"]]
         rows = dict(query(browser, "#chaos-verdict tr[data-invariant]", "data-invariant", "data-status"))
         assert rows == {i["name"]: i["status"] for i in verdict["invariants"]}
+        # The verdict in the terminal's words (Locust's log) and report.html's colours, not a bare "valid".
+        ((badge, colour),) = browser.execute_script(
+            "var b = document.getElementById('chaos-verdict-badge');"
+            "return [[b.textContent, getComputedStyle(b).backgroundColor]]")
+        assert badge == "PASSED"
+        wait_for(lambda: "locust-chaos verdict: ui-demo  ->  PASSED" in (tmp_path / "locust.log").read_text(), 10,
+                 "the same words in the terminal's table")
+        marks = {t for (t,) in query(browser, "#chaos-verdict tr[data-invariant] .chaos-badge", "text")}
+        assert marks == {"PASS"}
         wait_for(lambda: query(browser, '#chaos-charts .fault-band[data-fault="kill-worker"]', "data-start"), 10,
                  "the fault window on the charts")
         assert len(query(browser, "#chaos-charts canvas", "width")) == 3
@@ -129,9 +140,16 @@ def test_chaos_tab_follows_a_run_and_shows_its_verdict(system_stack, browser, tm
         assert float(end) == pytest.approx(fault["healed_at"], abs=0.01)
         report = requests.get(f"{ui}/chaos/report", timeout=5)
         assert report.status_code == 200 and "kill-worker" in report.text
+        with open(tmp_path / "report" / "report.html") as f:
+            assert report.text == f.read()
         wait_for(lambda: "STOPPED" in browser.execute_script("return document.body.innerText.toUpperCase()"), 10,
                  "Locust's header to say the run stopped")
         screenshot(browser, tmp_path, "chaos-tab.png")
+        link = browser.execute_script("return document.getElementById('chaos-report-link').href")
+        browser.get(link)  # the tab's link, followed: report.html with the same words and colour
+        shown = browser.execute_script("var b = document.getElementById('verdict-status');"
+                                       "return [b.textContent, getComputedStyle(b).backgroundColor]")
+        assert shown == [badge, colour]
     finally:
         stop_pid(proc.pid)
 

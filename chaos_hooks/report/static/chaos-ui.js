@@ -19,6 +19,13 @@
     });
   }
 
+  function badge(text, colour, id) {
+    /* report.html's .status badge: white bold text on the verdict's colour */
+    return '<span class="chaos-badge"' + (id ? ' id="' + id + '"' : "") + ' style="display:inline-block;' +
+           "padding:2px 10px;border-radius:4px;color:#fff;font-weight:600;background:" + esc(colour) + '">' +
+           esc(text) + "</span>";
+  }
+
   function chaosTabOpen() {
     return new URLSearchParams(window.location.search).get("tab") === "chaos";
   }
@@ -85,13 +92,16 @@
     document.getElementById("chaos-checks").innerHTML = checks.join("");
     var v = state.verdict, out = "";
     if (v) {
-      out = '<p id="chaos-verdict-status" data-status="' + esc(v.status) + '"><b>verdict: ' + esc(v.status) +
-            '</b> — <a href="' + esc(v.report) + '" target="_blank">report</a></p>' +
+      /* The verdict in the terminal's and report.html's words and colours (chaos_tab_state.badge). */
+      out = '<p id="chaos-verdict-status" data-status="' + esc(v.status) + '" data-badge="' + esc(v.badge.kind) +
+            '">verdict: ' + badge(v.badge.text, v.badge.colour, "chaos-verdict-badge") +
+            ' — <a id="chaos-report-link" href="' + esc(v.report) + '" target="_blank">report</a></p>' +
             (v.interrupted ? '<p id="chaos-interrupted">interrupted at +' + esc(v.interrupted.at_s) + "s: " +
              esc(v.interrupted.why) + "</p>" : "") + "<table>";
       v.invariants.forEach(function (i) {
-        out += '<tr data-invariant="' + esc(i.name) + '" data-status="' + esc(i.status) + '"><td>' + esc(i.status) +
-               "</td><td>" + esc(i.name) + "</td><td>" + esc(i.figure) + "</td><td>" + esc(i.summary) + "</td></tr>";
+        out += '<tr data-invariant="' + esc(i.name) + '" data-status="' + esc(i.status) + '"><td>' +
+               badge(i.mark, i.colour, "") + "</td><td>" + esc(i.name) + "</td><td>" + esc(i.figure) + "</td><td>" +
+               esc(i.summary) + "</td></tr>";
       });
       out += "</table>";
     }
