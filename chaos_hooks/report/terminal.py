@@ -2,7 +2,7 @@
 from chaos_hooks.invariants import INVALID, UNKNOWN
 
 MARK = {"valid": "PASS", "invalid": "FAIL", "unknown": "UNKNOWN"}
-HEADLINE = {"valid": "PASSED", INVALID: "FAILED", UNKNOWN: "UNDECIDED", "interrupted": "INTERRUPTED"}
+HEADLINE = {"valid": "PASSED", INVALID: "FAILED", UNKNOWN: "UNKNOWN", "interrupted": "INTERRUPTED"}
 
 
 def interrupted_line(verdict: dict) -> str | None:
