@@ -1,8 +1,9 @@
 """One proxied connection: a client socket, its upstream socket, and a pipe per direction.
 
-Each pipe reads with one greenlet and writes with another, applying the toxics active on its stream
+With no toxic on its stream, a pipe is relayed by the native relay thread (relay.py: the fast path). Once a
+toxic applies, it reads with one greenlet and writes with another, applying the toxics active on its stream
 at the moment each chunk is written, so adding or removing a toxic acts on open connections without
-dropping them. With no toxic on a stream, the reader writes straight through (the fast path).
+dropping them; once its chain is empty and its queue drained, it goes back to the relay.
 """
 import random
 import socket
@@ -13,7 +14,9 @@ import gevent
 from gevent.event import Event
 from gevent.queue import Queue
 
+from .relay import get_relay
 from .toxics import DOWNSTREAM, UPSTREAM
+from .toxics.registry import CLOSE_AFTER, DROP, END
 
 CHUNK = 65536
 _LINGER_RST = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends a TCP RST
@@ -28,11 +31,15 @@ class Connection:
         self.closed = False
         self.done = Event()
         self.timers: dict[int, gevent.Greenlet] = {}
+        self.relay = get_relay()
         self.pipes = [Pipe(self, UPSTREAM, client, upstream), Pipe(self, DOWNSTREAM, upstream, client)]
 
     def start(self) -> None:
         for pipe in self.pipes:
-            pipe.start()
+            if self.relay is not None and not self.active(pipe.stream):
+                self.relay.adopt(pipe)
+            else:
+                pipe.start()
         self.sync_timers()
 
     def hit(self, toxic) -> bool:
@@ -51,20 +58,23 @@ class Connection:
         """Wake every wait in this connection's pipes: each re-checks whether its toxic is still there."""
         old, self.changed = self.changed, Event()
         old.set()
+        for pipe in self.pipes:
+            if pipe.fast and self.active(pipe.stream):
+                pipe.to_greenlets()
         self.sync_timers()
 
     def sync_timers(self) -> None:
         """A timeout toxic closes the connection after its timeout whether or not data flows."""
         if self.closed:
             return
-        wanted = {t.serial: t for s in (UPSTREAM, DOWNSTREAM) for t in self.active(s)
-                  if t.type == "timeout" and t.attr("timeout") > 0}
+        wanted = {t.serial: after for s in (UPSTREAM, DOWNSTREAM) for t in self.active(s)
+                  if (after := t.kind.closes_after(t)) is not None}
         for serial in list(self.timers):
             if serial not in wanted:
                 self.timers.pop(serial).kill(block=False)
-        for serial, toxic in wanted.items():
+        for serial, after in wanted.items():
             if serial not in self.timers:
-                self.timers[serial] = gevent.spawn_later(toxic.attr("timeout") / 1000.0, self.close)
+                self.timers[serial] = gevent.spawn_later(after, self.close)
 
     def wait(self, until: float, toxic) -> bool:
         """Sleeps until the monotonic time `until` unless the toxic is removed first. True if it slept fully."""
@@ -85,6 +95,8 @@ class Connection:
         if self.closed:
             return
         self.closed = True
+        for pipe in self.pipes:
+            pipe.to_greenlets(start=False)  # the relay thread must let go of the fds before they close
         for sock in (self.client, self.upstream):
             try:
                 if reset:
@@ -107,6 +119,9 @@ class Pipe:
 
     def __init__(self, conn: Connection, stream: str, src, dst):
         self.conn, self.stream, self.src, self.dst = conn, stream, src, dst
+        self.src_fd, self.dst_fd = src.fileno(), dst.fileno()
+        self.fast = False  # held by the relay thread (which alone changes it then, under its lock)
+        self.pending = b""  # read by the relay thread, not yet written
         self.queue: Queue = Queue(maxsize=64)
         self.busy = False
         self.finished = False
@@ -114,8 +129,24 @@ class Pipe:
         self.limit_sent: dict[int, int] = {}
         self.greenlets: list = []
 
-    def start(self) -> None:
+    def start(self, pending: bytes = b"") -> None:
+        """Runs this direction in greenlets; `pending` (bytes the relay read but did not write) goes first."""
+        self.queue = Queue(maxsize=64)
+        if pending:
+            self.queue.put((time.monotonic(), pending))
         self.greenlets = [gevent.spawn(self.read_loop), gevent.spawn(self.write_loop)]
+
+    def to_greenlets(self, start: bool = True) -> None:
+        """Takes this direction back from the relay thread (a toxic now applies, or the connection closes)."""
+        if self.fast and self.conn.relay is not None:
+            pending = self.conn.relay.release(self)
+            if pending is not None and start:
+                self.start(pending)
+
+    def fast_path_ended(self) -> None:
+        """The relay thread saw the source end: close the destination the way the greenlet pipeline does."""
+        if not self.conn.closed:
+            self.end_of_stream()
 
     def kill(self, current) -> None:
         for g in self.greenlets:
@@ -130,11 +161,23 @@ class Pipe:
                     break
                 if not self.busy and self.queue.empty() and not self.conn.active(self.stream):
                     self.dst.sendall(data)  # no toxic on this stream: straight through
+                    if self.hand_back():
+                        return
                 else:
                     self.queue.put((time.monotonic(), data))
         except OSError:
             pass  # reset or closed: end this direction like an EOF
         self.queue.put(None)
+
+    def hand_back(self) -> bool:
+        """With no toxic left and nothing queued, the relay thread takes this direction over again."""
+        relay = self.conn.relay
+        if relay is None or self.conn.closed or self.busy or not self.queue.empty() or self.conn.active(self.stream):
+            return False
+        writer = self.greenlets[1]
+        writer.kill(block=True)  # it waits on the empty queue: nothing of it is lost
+        relay.adopt(self)
+        return True
 
     def write_loop(self) -> None:
         try:
@@ -153,12 +196,13 @@ class Pipe:
     def end_of_stream(self) -> None:
         """The source closed: close the destination (after slow_close's delay), as Toxiproxy does."""
         for toxic in self.conn.active(self.stream):
-            if toxic.type == "slow_close":
-                self.conn.wait(time.monotonic() + toxic.attr("delay") / 1000.0, toxic)
+            toxic.kind.end_of_stream(toxic, self)
         self.finish()
 
     def finish(self) -> None:
         self.finished = True
+        for pipe in self.conn.pipes:
+            pipe.to_greenlets()  # the relay must let go of dst before it closes; the other pipe then sees it
         try:
             self.dst.close()
         except OSError:
@@ -170,21 +214,12 @@ class Pipe:
         pieces = [(0.0, data, None)]  # (not_before, bytes, toxic that set not_before)
         close_after = False
         for toxic in self.conn.active(self.stream):
-            kind = toxic.type
-            if kind == "latency":
-                self.conn.wait(arrived + self.latency(toxic), toxic)
-            elif kind == "bandwidth" and toxic.attr("rate") > 0:
-                pieces = self.bandwidth(pieces, toxic)
-            elif kind == "slicer":
-                pieces = self.slicer(pieces, toxic)
-            elif kind == "limit_data":
-                pieces, close_after = self.limit(pieces, toxic)
-            elif kind == "timeout":
-                return True  # data dropped; the connection's timer closes it (never, for 0)
-            elif kind == "reset_peer":
-                if self.conn.wait(time.monotonic() + toxic.attr("timeout") / 1000.0, toxic):
-                    self.conn.close(reset=True)
-                    return False
+            pieces, verdict = toxic.kind.chunk(toxic, self, arrived, pieces)
+            if verdict == DROP:
+                return True
+            if verdict == END:
+                return False
+            close_after = close_after or verdict == CLOSE_AFTER
         for not_before, piece, toxic in pieces:
             if not_before:
                 self.conn.wait(not_before, toxic)
@@ -194,54 +229,3 @@ class Pipe:
             self.finish()
             return False
         return True
-
-    @staticmethod
-    def latency(toxic) -> float:
-        delay = toxic.attr("latency")
-        jitter = toxic.attr("jitter")
-        if jitter > 0:
-            delay += random.randint(-jitter, jitter)
-        return max(delay, 0) / 1000.0
-
-    def bandwidth(self, pieces, toxic):
-        """rate KB/s: each piece of at most 100 ms worth goes when the byte budget allows."""
-        bytes_per_s = toxic.attr("rate") * 1000.0
-        step = max(int(bytes_per_s / 10), 1)
-        out = []
-        self.bandwidth_clock = max(self.bandwidth_clock, time.monotonic())
-        for not_before, data, _ in pieces:
-            for i in range(0, len(data), step):
-                part = data[i:i + step]
-                self.bandwidth_clock = max(self.bandwidth_clock, not_before) + len(part) / bytes_per_s
-                out.append((self.bandwidth_clock, part, toxic))
-        return out
-
-    @staticmethod
-    def slicer(pieces, toxic):
-        avg, var, delay_us = toxic.attr("average_size"), toxic.attr("size_variation"), toxic.attr("delay")
-        if avg <= 0:
-            return pieces
-        out = []
-        clock = time.monotonic()
-        for not_before, data, setter in pieces:
-            clock = max(clock, not_before)
-            i = 0
-            while i < len(data):
-                size = max(1, avg + (random.randint(-var, var) if var > 0 else 0))
-                out.append((clock, data[i:i + size], setter if i == 0 else toxic))
-                clock += delay_us / 1e6
-                i += size
-        return out
-
-    def limit(self, pieces, toxic):
-        """limit_data: pass at most `bytes` on this stream, then close."""
-        budget = toxic.attr("bytes") - self.limit_sent.get(toxic.serial, 0)
-        out = []
-        for not_before, data, setter in pieces:
-            if budget <= 0:
-                break
-            part = data[:budget]
-            out.append((not_before, part, setter))
-            budget -= len(part)
-        self.limit_sent[toxic.serial] = toxic.attr("bytes") - max(budget, 0)
-        return out, budget <= 0

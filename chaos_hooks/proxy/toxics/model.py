@@ -1,21 +1,12 @@
-"""Toxic definitions: Toxiproxy's types, attribute names, units and defaults."""
+"""A toxic as the API sees it: name, kind, stream, toxicity and attributes, with Toxiproxy's defaults."""
 import itertools
 from dataclasses import dataclass, field
 
-from .errors import INVALID_STREAM, INVALID_TOXIC_TYPE, bad_body
+from ..errors import INVALID_STREAM, INVALID_TOXIC_TYPE, bad_body
+from .registry import KINDS
 
 UPSTREAM, DOWNSTREAM = "upstream", "downstream"
 
-# type -> attribute names (all integers, Toxiproxy's units: ms, KB/s, bytes, microseconds)
-TOXIC_TYPES = {
-    "latency": ("latency", "jitter"),          # ms
-    "bandwidth": ("rate",),                    # KB/s (1 KB = 1000 bytes, as Toxiproxy)
-    "slow_close": ("delay",),                  # ms
-    "timeout": ("timeout",),                   # ms; 0 = drop data, never close
-    "reset_peer": ("timeout",),                # ms before the RST
-    "slicer": ("average_size", "size_variation", "delay"),  # bytes, bytes, microseconds
-    "limit_data": ("bytes",),                  # bytes, then close
-}
 _serial = itertools.count(1)
 
 
@@ -35,14 +26,18 @@ class Toxic:
     def attr(self, key: str) -> int:
         return self.attributes.get(key, 0)
 
+    @property
+    def kind(self):
+        return KINDS[self.type]
+
 
 def _attributes(toxic_type: str, raw, base: dict | None = None) -> dict:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
         raise bad_body("attributes must be an object")
-    attrs = dict(base) if base else {k: 0 for k in TOXIC_TYPES[toxic_type]}
-    for key in TOXIC_TYPES[toxic_type]:
+    attrs = dict(base) if base else {k: 0 for k in KINDS[toxic_type].attributes}
+    for key in KINDS[toxic_type].attributes:
         if key in raw:
             value = raw[key]
             if isinstance(value, bool) or not isinstance(value, int):
@@ -68,7 +63,7 @@ def toxic_from_json(body) -> Toxic:
         raise INVALID_STREAM
     toxic_type = body.get("type")
     name = body.get("name") or f"{toxic_type}_{stream}"
-    if toxic_type not in TOXIC_TYPES:
+    if toxic_type not in KINDS:
         raise INVALID_TOXIC_TYPE
     toxicity = _toxicity(body["toxicity"]) if "toxicity" in body else 1.0
     return Toxic(name=str(name), type=toxic_type, stream=stream, toxicity=toxicity,
