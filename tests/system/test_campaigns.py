@@ -6,12 +6,13 @@ One matrix (module fixture) feeds the replay and shrink tests; the whole file st
 import json
 import os
 import shlex
+import signal
 import subprocess
 from xml.etree import ElementTree
 
 import pytest
 
-from helpers import CLI, ROOT, ledger_alive, load_verdict, processes_mentioning, run_cli
+from helpers import CLI, ROOT, ledger_alive, load_verdict, processes_mentioning, run_cli, wait_for
 from chaos_hooks.spec.scenario import load_scenario
 
 pytestmark = pytest.mark.slow
@@ -121,3 +122,31 @@ def test_shrink_finds_the_kill_and_the_printed_command_fails_no_data_loss_again(
     verdict = load_verdict(report)
     assert "no_data_loss" in invalid(verdict)
     assert sorted(f["name"] for f in verdict["faults"]) == sorted(f.name for f in shrunk.faults)
+
+
+def test_ctrl_c_heals_the_run_going_on_and_leaves_the_rest_not_run(tmp_path):
+    camp = tmp_path / "matrix"
+    log = camp / "four-faults" / "cli.log"
+    proc = subprocess.Popen([CLI, "matrix", SCENARIOS[0], SCENARIOS[1], "--bugs", "ack-before-commit",
+                             "--report-dir", str(camp)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=ROOT)
+    try:
+        wait_for(lambda: log.exists() and "fault kill-worker injected" in log.read_text(), 60, "the kill")
+        proc.send_signal(signal.SIGINT)  # while the worker is down
+        out, _ = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 3 and "Traceback" not in out, out[-3000:]
+    with open(camp / "matrix.json") as f:
+        rows = {p["name"]: p for p in json.load(f)["presets"]}
+    assert rows["four-faults"]["status"] == "interrupted" and rows["sale-short"]["status"] == "not run"
+    assert not (camp / "sale-short").exists()
+    verdict = load_verdict(camp / "four-faults")
+    assert verdict["partial"]
+    kill = next(f for f in verdict["faults"] if f["name"] == "kill-worker")
+    assert kill["injected_at"] is not None and kill["healed_at"] is not None  # restarted before the run ended
+    assert "interrupted" in log.read_text()
+    stack_dir = kill["description"].split("pidfile ")[1].split("/worker.pid")[0]
+    assert processes_mentioning(stack_dir) == []
+    assert ledger_alive(camp / "four-faults" / "locust-processes.jsonl") == []
