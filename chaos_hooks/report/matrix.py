@@ -106,7 +106,8 @@ def figures_text(row: dict) -> str:
     f = row.get("figures") or {}
     if not f:
         return "-"
-    parts = [f"{label} {_num(f.get(key), 's' if key == 'catch_up_s' else '')}" for key, label in FIGURES]
+    shown = dict(f, catch_up_s=round(f["catch_up_s"], 1) if f.get("catch_up_s") is not None else None)
+    parts = [f"{label} {_num(shown.get(key), 's' if key == 'catch_up_s' else '')}" for key, label in FIGURES]
     return ", ".join(parts)
 
 

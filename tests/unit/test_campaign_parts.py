@@ -117,7 +117,7 @@ def rows_and_verdicts():
               "phases": [{"name": "before faults", "ok_share": 1.0, "p99_ms": 12.3},
                          {"name": "kill-worker", "ok_share": 0.5, "p99_ms": 250.0}]}
     passed = {"scenario": "flash-sale", "status": "valid", "run_id": "r2", "seed": 2, "report_dir": "/x/flash-sale",
-              "harness_problems": [], "catch_up_s": 1.25, "phases": [],
+              "harness_problems": [], "catch_up_s": 1.254, "phases": [],
               "invariants": [{"name": "no_data_loss", "status": "valid", "summary": "ok", "figure": 0}]}
     rows = [matrix.row_from_verdict("worker-crash", kill, failed, "/camp/worker-crash"),
             matrix.row_from_verdict("flash-sale", sale, passed, "/camp/flash-sale"),
@@ -136,7 +136,7 @@ def test_matrix_table_has_the_seed_shape_and_a_final_line():
     wc = next(ln for ln in lines if ln.startswith("worker-crash"))
     assert "process.kill worker @5s for 10s" in wc and "zero data loss, no overselling" in wc
     assert "FAIL (fails no_data_loss)" in wc and "lost 73, oversold -, dup 0" in wc and "/camp/worker-crash" in wc
-    assert "kill-worker: 50% p99 250ms" in text
+    assert "kill-worker: 50% p99 250ms" in text and "catch-up 1.3s" in text
     assert "SKIPPED (needs the read 'backlog')" in text and "NOT RUN" in text
     assert lines[-1] == ("locust-chaos matrix: INVALID (4 presets: 1 pass, 1 fail, 1 skipped, 1 not run); "
                          "report /camp/matrix.html")
