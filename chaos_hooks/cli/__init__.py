@@ -24,6 +24,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from chaos_hooks.cli import heal_cmd, init_cmd, proxy_cmd, run_cmd, scenario_cmds, stack_cmd
+    from chaos_hooks.cli import matrix_cmd, replay_cmd, shrink_cmd
     from chaos_hooks.locust_plugin.options import describe
     from chaos_hooks.spec.scenario import preset_names
     p = OneLineParser(prog="locust-chaos", description=__doc__.split("\n\n")[0],
@@ -31,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
                              + run_cmd.EXIT_CODES.split(": ", 1)[1] + "\n\n" + describe(preset_names()),
                       formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (run_cmd, scenario_cmds, heal_cmd, stack_cmd, init_cmd, proxy_cmd):
+    for module in (run_cmd, scenario_cmds, heal_cmd, stack_cmd, init_cmd, proxy_cmd, matrix_cmd, replay_cmd,
+                   shrink_cmd):
         module.add_to(sub)
     return p
 

@@ -145,6 +145,8 @@ def run(args) -> int:
     scenario, system, run_time, locustfile = _checked(args)
     report_dir = args.report_dir or default_report_dir(scenario.name)
     check_writable(report_dir)
+    from chaos_hooks.cli.run_record import pin_and_record  # scenario.yaml + run.json: what replay reruns
+    pin_and_record(args, scenario, system, report_dir, locustfile, run_time)
     procs.become_subreaper()  # orphans of our children come to us, so teardown can reap them
     stack = None
     children: list[subprocess.Popen] = []
