@@ -9,7 +9,8 @@ round, medians and min-max, the ratio recorded / plain per setup; the last line 
 
     python bench/harness_overhead.py [--rounds 3] [--seconds 10] [--users 10] [--profile]
 
---profile also runs one recorded single-process round under cProfile and prints its top costs.
+--profile also runs a recorded round of each setup under py-spy and prints the top costs of the main process
+and a worker.
 """
 import argparse
 import csv
@@ -18,7 +19,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+import shutil
+from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -29,6 +31,7 @@ from figures import last_line, spread  # noqa: E402
 from nginx_server import Nginx  # noqa: E402
 
 LOCUST = os.path.join(os.path.dirname(sys.executable), "locust")
+PY_SPY = shutil.which("py-spy", path=os.path.dirname(sys.executable)) or shutil.which("py-spy")
 SCENARIO = """name: bench-overhead
 load: {{users: {users}, spawn_rate: {users}, run_time: {seconds}s, user_classes: [RecordedUser]}}
 invariants: {{bench_recorded: {{}}}}
@@ -56,8 +59,10 @@ class Runner:
                 "--chaos-target", self.profile, "--chaos-report-dir", os.path.join(self.tmp, f"report{self.count}"),
                 "--chaos-quiet"]
 
-    def run(self, kind: str, workers: int, prefix=()) -> float:
-        """One headless run; its aggregated req/s from Locust's own stats (csv)."""
+    def run(self, kind: str, workers: int, spy: bool = False) -> float:
+        """One headless run; its aggregated req/s from Locust's own stats (csv). spy: py-spy samples the main
+        process and the first worker, their top costs printed."""
+        kind_args = self.args(kind)
         csv_prefix = os.path.join(self.tmp, f"stats{self.count}-{kind}-{workers}")
         common = ["--headless", "-u", str(self.users), "-r", str(self.users), "-t", f"{self.seconds}s",
                   "--host", self.url, "--only-summary", "--loglevel", "WARNING"]
@@ -65,20 +70,25 @@ class Runner:
         spawned = []
         try:
             if workers == 0:
-                cmd = [*prefix, LOCUST, *self.args(kind), *common, "--csv", csv_prefix]
+                cmd = [LOCUST, *kind_args, *common, "--csv", csv_prefix]
             else:
                 port = free_port()
-                cmd = [LOCUST, *self.args(kind), *common, "--csv", csv_prefix, "--master",
+                cmd = [LOCUST, *kind_args, *common, "--csv", csv_prefix, "--master",
                        "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
                        "--expect-workers", str(workers)]
-                locustfile = self.args(kind)[1] if kind == "plain" else cmd[2]
+                locustfile = kind_args[1]
                 for _ in range(workers):
                     spawned.append(subprocess.Popen(
                         [LOCUST, "-f", locustfile, "--worker", "--master-host", "127.0.0.1", "--master-port",
                          str(port), "--loglevel", "WARNING"], env=self.env, stdout=log, stderr=log))
-            main = subprocess.run(cmd, env=self.env, stdout=log, stderr=log, timeout=self.seconds + 120)
-            if main.returncode != 0:
+            main = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=log)
+            spies = [self.spy(p.pid, name) for p, name in ((main, "main process"), *((w, "worker") for w in spawned[:1]))
+                     ] if spy else []
+            if main.wait(timeout=self.seconds + 120) != 0:
                 raise SystemExit(f"bench: {kind} run exited {main.returncode} (see {self.tmp}/locust.log)")
+            for proc, out, name in spies:
+                proc.wait(timeout=60)
+                top_costs(out, f"{kind} run, {name}")
             for p in spawned:
                 p.wait(timeout=30)
         finally:
@@ -93,13 +103,35 @@ class Runner:
         return float(row["Requests/s"])
 
 
-def profile_round(runner: Runner) -> None:
-    out = os.path.join(runner.tmp, "recorded.prof")
-    runner.run("recorded", 0, prefix=[sys.executable, "-m", "cProfile", "-o", out])
-    import pstats
-    print("\ntop costs of one recorded single-process round (cProfile, cumulative; chaos_hooks and the locustfile)")
-    stats = pstats.Stats(out)
-    stats.sort_stats("tottime").print_stats(r"chaos_hooks|overhead_recorded|msgpack|numpy", 15)
+    def spy(self, pid: int, name: str):
+        out = os.path.join(self.tmp, f"spy-{pid}.txt")
+        proc = subprocess.Popen([PY_SPY, "record", "--pid", str(pid), "--duration", str(self.seconds), "--rate", "250",
+                                 "--format", "raw", "--nonblocking", "-o", out], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        return proc, out, name
+
+
+def top_costs(path: str, what: str, top: int = 12) -> None:
+    """From py-spy's collapsed stacks: the share of samples in each function (self) and under each chaos_hooks
+    or locustfile function (inclusive)."""
+    if not os.path.exists(path):
+        print(f"\n{what}: no profile (py-spy could not attach)")
+        return
+    own, under, total = Counter(), Counter(), 0
+    with open(path) as f:
+        for line in f:
+            stack, _, count = line.rstrip().rpartition(" ")
+            frames = stack.split(";")
+            total += int(count)
+            own[frames[-1]] += int(count)
+            for frame in {fr for fr in frames if "chaos_hooks" in fr or "overhead_recorded" in fr}:
+                under[frame] += int(count)
+    print(f"\ntop costs, {what} (py-spy, {total} samples): self")
+    for frame, count in own.most_common(top):
+        print(f"  {100 * count / total:5.1f} %  {frame}")
+    print("  chaos_hooks and the locustfile, inclusive:")
+    for frame, count in under.most_common(top):
+        print(f"  {100 * count / total:5.1f} %  {frame}")
 
 
 def main() -> None:
@@ -133,7 +165,11 @@ def main() -> None:
                 print(f"{setup:22}{spread(plain):>22}{spread(rec):>22}"
                       f"{ratios[setup]:>8.3f} ({min(per_round):.2f}-{max(per_round):.2f})")
             if args.profile:
-                profile_round(runner)
+                if not PY_SPY:
+                    print("\n--profile: py-spy not installed (pip install py-spy)")
+                else:
+                    runner.run("recorded", 0, spy=True)
+                    runner.run("recorded", 2, spy=True)
             last_line("harness_overhead_ratio", min(ratios.values()))
     finally:
         nginx.stop()

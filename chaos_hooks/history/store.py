@@ -67,6 +67,8 @@ class HistoryStore:
         self.expected: dict[str, int] = {}   # final totals, once a source has flushed
         self._columns = _Columns()
         self._text = tempfile.TemporaryFile(prefix="locust-chaos-history-")
+        self._text_end = 0
+        self._text_read = False
         self._text_blocks: list[tuple[int, int, int, int]] = []  # (offset, first row, rows, bytes)
         self._cache: dict | None = None
         self.n = 0
@@ -98,9 +100,12 @@ class HistoryStore:
             "t0": t0, "t1": t0 + np.frombuffer(batch["dt"], np.float32),
             "source": self._source_codes[source]}, n)
         blob = msgpack.packb([batch["key"], batch["id"]])
-        offset = self._text.seek(0, 2)
+        if self._text_read:  # a read moved the file position (a seek, even in place, flushes the write buffer)
+            self._text.seek(self._text_end)
+            self._text_read = False
         self._text.write(blob)
-        self._text_blocks.append((offset, self.n, n, len(blob)))
+        self._text_blocks.append((self._text_end, self.n, n, len(blob)))
+        self._text_end += len(blob)
         self.n += n
         self.received[source] = self.received.get(source, 0) + n
         self._cache = None
@@ -112,6 +117,7 @@ class HistoryStore:
 
     def _read_block(self, block_no: int) -> tuple[list, list]:
         offset, first, count, size = self._text_blocks[block_no]
+        self._text_read = True
         self._text.seek(offset)
         keys, ids = msgpack.unpackb(self._text.read(size))
         return batch_codec.decode(keys, count), batch_codec.decode(ids, count)
