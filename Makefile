@@ -21,9 +21,12 @@ test-system: setup
 demo: setup
 	$(BIN)/locust-chaos run worker-crash --workers 2
 
-bench: setup
-	$(BIN)/python bench/verify_history.py
-	$(BIN)/python bench/proxy_overhead.py
+bench: setup  ## every benchmark to its last `NAME: value` line, one at a time under the shared lock
+	flock /tmp/lc-test.lock $(BIN)/python bench/harness_overhead.py
+	flock /tmp/lc-test.lock $(BIN)/python bench/master_ingest.py
+	flock /tmp/lc-test.lock $(BIN)/python bench/fault_clock.py
+	flock /tmp/lc-test.lock $(BIN)/python bench/verify_history.py
+	flock /tmp/lc-test.lock $(BIN)/python bench/proxy_overhead.py
 
 clean:
 	rm -rf $(VENV) reports .locust-chaos
