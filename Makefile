@@ -24,7 +24,10 @@ test-system: test-setup
 demo: setup
 	$(BIN)/locust-chaos run worker-crash --workers 2
 
-bench: test-setup
+bench: test-setup  ## every benchmark, one after the other, each ending with its `NAME: value` line
+	$(BIN)/python bench/harness_overhead.py
+	$(BIN)/python bench/master_ingest.py
+	$(BIN)/python bench/fault_clock.py
 	$(BIN)/python bench/verify_history.py
 	$(BIN)/python bench/proxy_overhead.py
 

@@ -9,6 +9,7 @@
 recorder.py records on each load generator; store.py holds every generator's batches on the master, by column;
 view.py is what the invariants read. Importing this package loads no plugin and no Locust.
 """
+from chaos_hooks.history import batch_codec  # noqa: F401  (the shipping format)
 from chaos_hooks.history.recorder import (FAIL, INFO, OK, OUTCOME_NAMES, Operation, Recorder, new_key, operation,
                                           recorder, worker_tag)
 

@@ -17,12 +17,15 @@ rows of its unreported operations are known as "outcome unknown" instead of "nev
 """
 import array
 import hashlib
+import os
 import time
-import uuid
+
+from chaos_hooks.history import batch_codec
 
 OK, FAIL, INFO = 0, 1, 2
 OUTCOME_NAMES = ("ok", "fail", "info")
 _NEVER_SENT = (ConnectionRefusedError,)
+_now = time.time
 
 
 def worker_tag(node_id: str) -> str:
@@ -31,11 +34,13 @@ def worker_tag(node_id: str) -> str:
 
 
 class Operation:
-    __slots__ = ("recorder", "op_id", "outcome", "id", "status")
+    """One operation: its invoke (name, key, seq, t0) and, once it ends, its outcome. The operation object itself
+    is the row until the next batch ships: no per-op tuple or dict."""
+    __slots__ = ("pending", "name", "key", "seq", "t0", "t1", "outcome", "id", "status")
 
-    def __init__(self, recorder: "Recorder", op_id: int):
-        self.recorder = recorder
-        self.op_id = op_id
+    def __init__(self, pending: set, name: str, key: str, seq, t0: float):
+        self.pending = pending  # the recorder's in-flight set when this op began
+        self.name, self.key, self.seq, self.t0 = name, key, seq, t0
         self.outcome = None
         self.id = None
         self.status = 0
@@ -53,9 +58,8 @@ class Operation:
         """Classifies a Locust/requests response. Defaults: 2xx ok, 4xx fail, refused before sending fail,
         anything else (5xx, timeouts, resets) info. `id`: a callable giving the system's id from the response."""
         status = int(getattr(resp, "status_code", 0) or 0)
-        error = getattr(resp, "error", None)
         if status == 0:
-            (self.fail if _never_sent(error) else self.info)(status)
+            (self.fail if _never_sent(getattr(resp, "error", None)) else self.info)(status)
         elif (status in ok) if ok is not None else 200 <= status < 300:
             ident = None
             if id is not None:
@@ -74,8 +78,21 @@ class Operation:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        self.recorder.complete(self)
+        pending = self.pending
+        if self in pending:  # else the run was reset or flushed while this operation was in flight
+            pending.remove(self)
+            self.t1 = _now()
+            pending.done.append(self)
         return False
+
+
+class _Pending(set):
+    """The operations in flight, and (done) those completed since the last batch."""
+    __slots__ = ("done",)
+
+    def __init__(self):
+        super().__init__()
+        self.done: list[Operation] = []
 
 
 def _never_sent(error) -> bool:
@@ -90,7 +107,8 @@ def _never_sent(error) -> bool:
 
 
 class Recorder:
-    """Process-local history of one run, kept by column so batches ship cheaply to the master."""
+    """Process-local history of one run. Completed operations wait as objects; each batch turns them into
+    compact columns (batch_codec) that ship cheaply to the master."""
 
     def __init__(self):
         self.tag = "local"
@@ -98,61 +116,93 @@ class Recorder:
 
     def reset(self, run_id: str | None) -> None:
         self.run_id = run_id
-        self._next = 0
-        self._open: dict[int, tuple] = {}
-        self._clear_done()
+        self._pending = _Pending()
         self.total_shipped = 0
-
-    def _clear_done(self) -> None:
-        self._name, self._key, self._seq, self._id = [], [], [], []
-        self._outcome = bytearray()
-        self._status = array.array("h")
-        self._t0, self._t1 = array.array("d"), array.array("d")
+        self._key_stem = os.urandom(8).hex()  # drawn per run: a forked generator gets its own
+        self._key_count = 0
 
     def operation(self, name: str, key: str, seq: int | None = None) -> Operation:
-        op = Operation(self, self._next)
-        self._open[self._next] = (str(name), str(key), None if seq is None else int(seq), time.time())
-        self._next += 1
+        pending = self._pending
+        op = Operation(pending, name if name.__class__ is str else str(name), key if key.__class__ is str else
+                       str(key), None if seq is None else int(seq), _now())
+        pending.add(op)
         return op
 
     def complete(self, op: Operation) -> None:
-        started = self._open.pop(op.op_id, None)
-        if started is None:  # the run was reset or flushed while this operation was in flight
-            return
-        self._append(started, INFO if op.outcome is None else op.outcome, op.id, op.status, time.time())
+        op.__exit__(None, None, None)
 
-    def _append(self, started: tuple, outcome: int, ident, status: int, t1: float) -> None:
-        name, key, seq, t0 = started
-        self._name.append(name)
-        self._key.append(key)
-        self._seq.append(seq)
-        self._id.append(ident)
-        self._outcome.append(outcome)
-        self._status.append(max(-32768, min(32767, status)))
-        self._t0.append(t0)
-        self._t1.append(t1)
+    def record(self, name: str, key: str, seq: int | None, outcome: int, ident, status: int, t0: float,
+               t1: float) -> None:
+        """Adds one finished operation with the given times (histories built or replayed outside a run)."""
+        op = Operation(self._pending, str(name), str(key), seq, t0)
+        op.outcome, op.id, op.status, op.t1 = outcome, (None if ident is None else str(ident)), status, t1
+        self._pending.done.append(op)
 
     def take_completed(self) -> dict | None:
-        """The completed operations since the last call, as one columnar batch (None when there are none)."""
-        if not self._key:
+        """The completed operations since the last call, as one compact batch (None when there are none)."""
+        done = self._pending.done
+        if not done:
             return None
-        batch = {"name": self._name, "key": self._key, "id": self._id, "outcome": bytes(self._outcome),
-                 "status": self._status.tobytes(), "t0": self._t0.tobytes(), "t1": self._t1.tobytes(),
-                 "seq": self._seq if any(s is not None for s in self._seq) else None}
-        self.total_shipped += len(self._key)
-        self._clear_done()
-        return batch
+        self._pending.done = []
+        self.total_shipped += len(done)
+        return encode_batch(done)
 
     def take_all(self) -> dict | None:
         """Final flush: operations still in flight never completed, so their outcome is unknown (info)."""
-        now = time.time()
-        for started in self._open.values():
-            self._append(started, INFO, None, 0, now)
-        self._open.clear()
+        pending = self._pending
+        self._pending = _Pending()  # ops still running when they end find themselves flushed and are dropped
+        in_flight = sorted(pending, key=_invoked)
+        pending.clear()
+        now = _now()
+        for op in in_flight:
+            op.t1 = now
+        self._pending.done = pending.done + in_flight
         return self.take_completed()
 
     def new_key(self) -> str:
-        return f"{self.tag}-{uuid.uuid4().hex}"
+        """tag-<32 hex digits>: a random stem per process and a counter (unique without a syscall per key)."""
+        self._key_count += 1
+        return f"{self.tag}-{self._key_stem}{self._key_count:016x}"
+
+
+def _invoked(op: Operation) -> float:
+    return op.t0
+
+
+def encode_batch(done: list) -> dict:
+    """Operations -> the batch a worker ships: name codes, keys and ids through batch_codec, times as float64
+    invoke and float32 duration, outcome and status as bytes."""
+    n = len(done)
+    names: dict[str, int] = {}
+    codes = [names.setdefault(o.name, len(names)) for o in done]
+    codes = bytes(codes) if len(names) <= 256 else array.array("H", codes).tobytes()
+    seqs = [o.seq for o in done]
+    return {"n": n, "names": list(names), "name": codes,
+            "key": batch_codec.encode([o.key for o in done]),
+            "id": batch_codec.encode([o.id for o in done]),
+            "outcome": bytes([INFO if o.outcome is None else o.outcome for o in done]),
+            "status": array.array("h", [max(-32768, min(32767, o.status)) for o in done]).tobytes(),
+            "t0": array.array("d", [o.t0 for o in done]).tobytes(),
+            "dt": array.array("f", [o.t1 - o.t0 for o in done]).tobytes(),
+            "seq": None if seqs.count(None) == n else array.array("q", [NO_SEQ if s is None else s
+                                                                        for s in seqs]).tobytes()}
+
+
+NO_SEQ = -(2 ** 63)
+
+
+def decode_batch(batch: dict) -> dict:
+    """A shipped batch back to plain columns: name, key, id, seq as lists; outcome, status, t0, t1 as bytes of
+    uint8, int16, float64, float64 (for tests and tools; the master decodes into arrays itself)."""
+    n = batch["n"]
+    codes = batch["name"]
+    codes = codes if len(batch["names"]) <= 256 else array.array("H", codes)
+    t0 = array.array("d", batch["t0"])
+    dt = array.array("f", batch["dt"])
+    seq = None if batch["seq"] is None else [None if s == NO_SEQ else s for s in array.array("q", batch["seq"])]
+    return {"name": [batch["names"][c] for c in codes], "key": batch_codec.decode(batch["key"], n),
+            "id": batch_codec.decode(batch["id"], n), "seq": seq, "outcome": batch["outcome"],
+            "status": batch["status"], "t0": t0.tobytes(), "t1": array.array("d", [a + b for a, b in zip(t0, dt)]).tobytes()}
 
 
 recorder = Recorder()

@@ -1,8 +1,9 @@
 """The master's copy of a run's history, by column: a million operations take about 50 MB.
 
-Keys and ids are kept as 64-bit hashes (what the checkers compare) and their text goes to a temporary file,
-read back only for the rows evidence names and for history.jsonl. Op names and load generators are interned.
-Batches come from history.Recorder (workers ship them; the local runner hands them over directly).
+Keys and ids are kept as 64-bit hashes (what the checkers compare) and their text goes to a temporary file in
+the compact form it shipped in (history.batch_codec, never re-encoded), read back only for the rows evidence
+names and for history.jsonl. Op names and load generators are interned. Batches come from history.Recorder
+(workers ship them; the local runner hands them over directly).
 """
 import math
 import tempfile
@@ -10,6 +11,7 @@ import tempfile
 import msgpack
 import numpy as np
 
+from chaos_hooks.history import batch_codec
 from chaos_hooks.history.recorder import OUTCOME_NAMES
 from chaos_hooks.common.table import NO_VALUE, hash_strs, hash_texts
 
@@ -65,6 +67,8 @@ class HistoryStore:
         self.expected: dict[str, int] = {}   # final totals, once a source has flushed
         self._columns = _Columns()
         self._text = tempfile.TemporaryFile(prefix="locust-chaos-history-")
+        self._text_end = 0
+        self._text_read = False
         self._text_blocks: list[tuple[int, int, int, int]] = []  # (offset, first row, rows, bytes)
         self._cache: dict | None = None
         self.n = 0
@@ -78,32 +82,45 @@ class HistoryStore:
         self.received.setdefault(source, 0)
 
     def _add_batch(self, source: str, batch: dict) -> None:
-        keys, ids = batch["key"], batch["id"]
-        n = len(keys)
-        names = batch["name"]
+        n = batch["n"]
         code = self._name_codes
-        for name in set(names):
-            if name not in code:
-                code[name] = len(self.names)
-                self.names.append(name)
+        names = np.array([code[name] if name in code else self._new_name(name) for name in batch["names"]],
+                         np.int16)
+        name_codes = np.frombuffer(batch["name"], np.uint8 if len(names) <= 256 else np.uint16)
         if source not in self._source_codes:
             self._source_codes[source] = len(self.sources)
             self.sources.append(source)
-        seqs = batch.get("seq")
+        keys, ids = batch_codec.decode(batch["key"], n), batch_codec.decode(batch["id"], n)
+        t0 = np.frombuffer(batch["t0"], np.float64)
+        seq = batch["seq"]
         self._columns.append({
-            "name": np.fromiter(map(code.__getitem__, names), np.int16, count=n), "key": hash_strs(keys),
-            "id": hash_texts(ids),
-            "seq": None if seqs is None else np.fromiter((NO_VALUE if q is None else q for q in seqs), _INT, count=n),
+            "name": names[name_codes], "key": hash_strs(keys), "id": hash_texts(ids),
+            "seq": None if seq is None else np.frombuffer(seq, _INT),
             "outcome": np.frombuffer(batch["outcome"], np.uint8), "status": np.frombuffer(batch["status"], np.int16),
-            "t0": np.frombuffer(batch["t0"], np.float64), "t1": np.frombuffer(batch["t1"], np.float64),
+            "t0": t0, "t1": t0 + np.frombuffer(batch["dt"], np.float32),
             "source": self._source_codes[source]}, n)
-        blob = msgpack.packb([keys, ids])
-        offset = self._text.seek(0, 2)
+        blob = msgpack.packb([batch["key"], batch["id"]])
+        if self._text_read:  # a read moved the file position (a seek, even in place, flushes the write buffer)
+            self._text.seek(self._text_end)
+            self._text_read = False
         self._text.write(blob)
-        self._text_blocks.append((offset, self.n, n, len(blob)))
+        self._text_blocks.append((self._text_end, self.n, n, len(blob)))
+        self._text_end += len(blob)
         self.n += n
         self.received[source] = self.received.get(source, 0) + n
         self._cache = None
+
+    def _new_name(self, name: str) -> int:
+        self._name_codes[name] = len(self.names)
+        self.names.append(name)
+        return self._name_codes[name]
+
+    def _read_block(self, block_no: int) -> tuple[list, list]:
+        offset, first, count, size = self._text_blocks[block_no]
+        self._text_read = True
+        self._text.seek(offset)
+        keys, ids = msgpack.unpackb(self._text.read(size))
+        return batch_codec.decode(keys, count), batch_codec.decode(ids, count)
 
     # --- completeness (the flush barrier) ------------------------------------------------------------
     def complete(self, sources) -> bool:
@@ -131,9 +148,8 @@ class HistoryStore:
         firsts = np.array([b[1] for b in self._text_blocks])
         out = {}
         for block_no in np.unique(np.searchsorted(firsts, rows, side="right") - 1):
-            offset, first, count, size = self._text_blocks[block_no]
-            self._text.seek(offset)
-            keys, ids = msgpack.unpackb(self._text.read(size))
+            _, first, count, _ = self._text_blocks[block_no]
+            keys, ids = self._read_block(block_no)
             for r in rows[(rows >= first) & (rows < first + count)]:
                 out[int(r)] = (keys[int(r) - first], ids[int(r) - first])
         return [out[int(r)] for r in rows]
@@ -141,9 +157,8 @@ class HistoryStore:
     def iter_records(self):
         """Every op as a dict, in arrival order (history.jsonl)."""
         cols = self.columns()
-        for offset, first, count, size in self._text_blocks:
-            self._text.seek(offset)
-            keys, ids = msgpack.unpackb(self._text.read(size))
+        for block_no, (_, first, count, _) in enumerate(self._text_blocks):
+            keys, ids = self._read_block(block_no)
             for i in range(count):
                 r = first + i
                 seq = int(cols["seq"][r])

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from chaos_hooks.history import FAIL, INFO, OK, Recorder, worker_tag
+from chaos_hooks.history.recorder import decode_batch
 from chaos_hooks.history.store import HistoryStore
 from chaos_hooks.common.procs import free_port
 
@@ -41,6 +42,7 @@ from locust.clients import HttpSession
 from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
 from chaos_hooks.history import Recorder
+from chaos_hooks.history.recorder import decode_batch
 
 base, calls = sys.argv[1], json.loads(sys.argv[2])
 env = Environment()
@@ -53,7 +55,7 @@ for session in (HttpSession(base_url=base, request_event=env.events.request, use
         with rec.operation("order", path) as op:
             sets = {k: set(v) for k, v in kwargs.items()}
             op.from_http(session.post(path), id=lambda r: r.json()["id"], **sets)
-    batch = rec.take_all()
+    batch = decode_batch(rec.take_all())
     out.append({"outcome": list(batch["outcome"]), "id": batch["id"]})
 print(json.dumps(out))
 """
@@ -94,7 +96,7 @@ def test_an_exception_or_a_cut_leaves_the_outcome_unknown():
         with rec.operation("order", "a"):
             raise RuntimeError("user code failed after sending")
     rec.operation("order", "b")  # in flight when the run stops
-    batch = rec.take_all()
+    batch = decode_batch(rec.take_all())
     assert batch["key"] == ["a", "b"] and batch["outcome"] == bytes([INFO, INFO])
 
 

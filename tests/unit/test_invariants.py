@@ -1,5 +1,6 @@
 """Each invariant on hand-built histories and rows, and its properties (hypothesis): three-valued, isolated,
 figures that count what they say."""
+import time
 from types import SimpleNamespace
 
 from hypothesis import given, settings
@@ -21,12 +22,9 @@ def history(ops, values=None, source="local", **view):
     for i, op in enumerate(ops):
         key, outcome, ident = op[:3]
         seq = op[3] if len(op) > 3 else None
-        o = rec.operation("op", key, seq)
-        if len(op) > 4:
-            rec._open[o.op_id] = ("op", key, seq, op[4])
-        {OK: lambda: o.ok(ident), FAIL: o.fail, INFO: o.info}[outcome]()
-        started = rec._open.pop(o.op_id)
-        rec._append(started, o.outcome, o.id, 0, op[5] if len(op) > 5 else started[3] + 0.001)
+        t0 = op[4] if len(op) > 4 else time.time()
+        rec.record("op", key, seq, outcome, ident if outcome == OK else None, 0, t0,
+                   op[5] if len(op) > 5 else t0 + 0.001)
     store = HistoryStore()
     store.add(source, rec.take_all(), None)
     return HistoryView(store, values or {}, **view)
