@@ -51,6 +51,7 @@ class RunController:
         self.run_id = uuid.uuid4().hex[:8]
         self.values = {"run_id": self.run_id,
                        **{k: render(v, {"run_id": self.run_id}) for k, v in scenario.values.items()}}
+        self.marks: dict = {}  # read role -> where its backlog stood at the start (reads count only later entries)
         self.datastores = Datastores(profile.datastores)
         self.ctx = ReadContext(self.datastores, self.values, profile.control_host, self.marks)
         self.store = HistoryStore()
@@ -70,7 +71,6 @@ class RunController:
         self.verdict: dict | None = None
         self.aborted: str | None = None  # why the run stopped before its verdict
         self.interrupted: dict | None = None  # {at, why}: stopped early (signal, guard, lost master)
-        self.marks: dict = {}  # read role -> where its backlog stood at the start (reads count only later entries)
         self.backlog_before: int | None = None  # backlog from before this run, at its start
 
     def _own_context(self) -> ReadContext:
