@@ -2,7 +2,7 @@
 replaces each known secret with ***. Known secrets come from the target profile (install()):
 
     passwords in URLs (datastores, host, toxiproxy_url — and any user:password@ in any URL, known or not)
-    the env values of components            (as free text only when 8+ characters: "1" is no secret)
+    the env values of components            (as free text only when 8+ characters and not a plain URL)
     argv of commands marked `secret: true`  (all but the program)
     the profile's `secrets:` list           (literal strings)
 
@@ -41,12 +41,18 @@ def from_profile(profile) -> list[str]:
             if password:
                 found.append(password)
     for comp in profile.components.values():
-        found += [v for v in (comp.env or {}).values() if isinstance(v, str) and len(v) >= 8]
+        found += [v for v in (comp.env or {}).values() if isinstance(v, str) and len(v) >= 8 and not _plain_url(v)]
     for name, command in (raw.get("commands") or {}).items():
         if isinstance(command, dict) and command.get("secret") is True:
             for key in ("run", "heal"):
                 found += [str(a) for a in (command.get(key) or [])[1:]]
     return found
+
+
+def _plain_url(value: str) -> bool:
+    """A URL with no password (a service address, say) is no secret; its password would be masked anyway."""
+    parts = urlsplit(value)
+    return bool(parts.scheme and parts.netloc) and parts.password is None
 
 
 def mask_text(text: str) -> str:
