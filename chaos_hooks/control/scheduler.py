@@ -127,8 +127,9 @@ class Scheduler:
         gevent.joinall(heals)
 
     def _stop_and_heal(self, g, rec: FaultRecord, fault) -> None:
-        if rec.busy:  # inside inject() or heal(): let it finish rather than leave it half-done
-            g.join(timeout=60)
+        deadline = time.monotonic() + 60
+        while rec.busy and time.monotonic() < deadline:  # inside inject() or heal(): let that step finish
+            gevent.sleep(0.02)
         g.kill(block=True)
         self._heal(fault)
 
