@@ -41,7 +41,10 @@ class DatastoreOutage(Fault):
         return self.way.inject()
 
     def heal(self) -> None:
-        self.heal_from_record(self.heal_record())
+        self.way.heal()  # the very process it acted on, not a fresh look-up
+        address = _server_address(self.target, self.spec.target)
+        if address:
+            _await_accepting(address)
 
     def heal_record(self) -> dict:
         address = _server_address(self.target, self.spec.target)
