@@ -3,6 +3,7 @@ import shutil
 import textwrap
 
 from chaos_hooks.spec import timeline
+from chaos_hooks.common import procs, secrets
 from chaos_hooks.common.durations import format_duration, parse_duration
 from chaos_hooks.common.errors import ChaosError, ScenarioError
 from chaos_hooks.faults import build_faults
@@ -104,6 +105,20 @@ def cmd_show(args) -> int:
     return 0
 
 
+def describe_components(profile) -> list[str]:
+    """Each component as the harness finds it now: pid and how it was found, owner, command line."""
+    lines = []
+    for name, comp in profile.components.items():
+        pid, how = comp.resolve()
+        if pid is None:
+            lines.append(f"component {name}: not running ({how})")
+            continue
+        facts = procs.facts(pid)
+        lines.append(f"component {name}: pid {pid} {how}, owner {facts.get('user', '?')}, "
+                     f"command: {' '.join(facts.get('cmdline') or [])[:200]}")
+    return lines
+
+
 def cmd_validate(args) -> int:
     load_plugins(args.chaos_plugin, "--chaos-plugin")
     scenario = load_scenario(args.scenario)
@@ -114,7 +129,10 @@ def cmd_validate(args) -> int:
         if args.offline:
             print(f"{scenario.source}: ok against {profile.source} (not contacted)")
             return 0
+        secrets.install(profile)
         checked = check_reachable(profile)
+        for line in describe_components(profile):
+            print(line)
         for fault in build_faults(scenario.faults, profile):
             fault.preflight()  # what it acts on is there now (a component running, ...)
         if scenario.faults:

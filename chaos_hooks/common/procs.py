@@ -8,6 +8,8 @@ import subprocess
 import threading
 import time
 
+import psutil
+
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -94,15 +96,22 @@ def read_pidfile(path: str) -> int | None:
         return None
 
 
-def start_time(pid: int | None) -> int | None:
-    """The process's start time in clock ticks since boot: with the pid, it names one process for good
-    (a pid alone may be reused by another process later)."""
+def _process(pid: int | None):
     if not pid:
         return None
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[19])
-    except (OSError, IndexError, ValueError):
+        return psutil.Process(pid)
+    except (psutil.Error, ValueError):
+        return None
+
+
+def start_time(pid: int | None) -> int | None:
+    """The process's start time (hundredths of a second since the epoch, an int): with the pid, it names one
+    process for good (a pid alone may be reused by another process later)."""
+    proc = _process(pid)
+    try:
+        return int(round(proc.create_time() * 100)) if proc else None
+    except psutil.Error:
         return None
 
 
@@ -112,23 +121,70 @@ def same_process(pid: int | None, started: int | None) -> bool:
 
 
 def cmdline(pid: int) -> list[str]:
+    proc = _process(pid)
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return [a.decode(errors="replace") for a in f.read().split(b"\0")[:-1]]
-    except OSError:
+        return proc.cmdline() if proc else []
+    except psutil.Error:
         return []
+
+
+def status(pid: int | None) -> str | None:
+    """psutil's status ("running", "sleeping", "stopped", "zombie", ...), None when there is no such pid."""
+    proc = _process(pid)
+    try:
+        return proc.status() if proc else None
+    except psutil.Error:
+        return None
 
 
 def is_running(pid: int | None) -> bool:
     """True while pid exists and is not a zombie."""
-    if not pid:
-        return False
+    return status(pid) not in (None, psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+
+
+def is_stopped(pid: int | None) -> bool:
+    return status(pid) in (psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP)
+
+
+def exists(pid: int | None) -> bool:
+    """True while the kernel still has the pid, a zombie included (what kill(pid, 0) sees)."""
+    return status(pid) not in (None, psutil.STATUS_DEAD)
+
+
+def all_pids() -> list[int]:
+    return psutil.pids()
+
+
+def facts(pid: int) -> dict:
+    """What is known of a process: user, parent, command line and whether it is a kernel thread."""
+    proc = _process(pid)
+    if proc is None:
+        return {}
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
+        with proc.oneshot():
+            ppid, user, argv, uid = proc.ppid(), proc.username(), proc.cmdline(), proc.uids().effective
+            exe = _exe(proc)
+    except psutil.Error:
+        return {}
+    # Kernel threads: kthreadd (pid 2) and its children have no executable and no command line.
+    kernel = pid == 2 or ppid == 2 or (not argv and not exe and proc.status() != psutil.STATUS_ZOMBIE)
+    return {"pid": pid, "ppid": ppid, "user": user, "uid": uid, "cmdline": argv, "kernel_thread": kernel}
+
+
+def _exe(proc) -> str:
+    try:
+        return proc.exe()
+    except psutil.Error:
+        return ""
+
+
+def ancestors(pid: int | None = None) -> list[int]:
+    """pid (default: this process) and every parent up to the top."""
+    proc = _process(pid or os.getpid())
+    try:
+        return [proc.pid] + [p.pid for p in proc.parents()] if proc else []
+    except psutil.Error:
+        return [proc.pid]
 
 
 def reap(pid: int) -> None:
@@ -147,6 +203,7 @@ def signal_pid(pid: int, sig: int) -> bool:
 
 
 def wait_gone(pid: int, timeout: float) -> bool:
+    """True once pid has ended (a zombie has: it runs nothing and holds nothing but its pid)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         reap(pid)

@@ -9,16 +9,25 @@ import sys
 import time
 import uuid
 
-from chaos_hooks.common import procs
+from chaos_hooks.common import procs, secrets
 from chaos_hooks.common.jsonl import append_synced, read_entries
 
 log = logging.getLogger("locust_chaos.journal")
 
 
 class Journal:
+    """journal.jsonl holds heal records with secrets masked; what a heal needs verbatim (a component's env,
+    say) goes to journal.private.jsonl beside it, mode 0600 in a 0700 directory, and is never printed."""
+
     def __init__(self, path: str):
         self.path = path
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self.private_path = path[:-len(".jsonl")] + ".private.jsonl" if path.endswith(".jsonl") else path + ".private"
+        self.failed: list[str] = []  # what the last heal_pending could not heal: still applied
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        for file in (self.path, self.private_path):
+            os.close(os.open(file, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
+            os.chmod(file, 0o600)
 
     def _append(self, entry: dict) -> None:
         append_synced(self.path, entry)
@@ -27,11 +36,17 @@ class Journal:
         """module: where the fault's class lives, so a heal after a crash can import a user's plugin fault."""
         entry_id = uuid.uuid4().hex[:12]
         pid = os.getpid()
+        masked = secrets.mask(heal)
+        if masked != heal:
+            append_synced(self.private_path, {"id": entry_id, "heal": heal})
         self._append({"op": "intent", "id": entry_id, "action": action, "name": name, "target": target_source,
-                      "heal": heal, "module": module, "module_file": _module_file(module), "ts": time.time(),
-                      "owner_pid": pid,
-                      "owner_started": procs.start_time(pid)})
+                      "heal": masked, "module": module, "module_file": _module_file(module), "ts": time.time(),
+                      "owner_pid": pid, "owner_started": procs.start_time(pid)})
         return entry_id
+
+    def _heal_record(self, entry: dict) -> dict:
+        private = {e.get("id"): e.get("heal") for e in read_entries(self.private_path)}
+        return private.get(entry["id"]) or entry.get("heal") or {}
 
     def healed(self, entry_id: str, note: str = "healed") -> None:
         self._append({"op": note, "id": entry_id, "ts": time.time()})
@@ -49,10 +64,12 @@ class Journal:
 
     def heal_pending(self, progress=log.info) -> list[str]:
         """Heals every fault left applied by a process that is gone. A fault whose target is gone (its
-        embedded stack was torn down) has nothing left to heal and is closed as moot. A heal that fails
-        stays in the journal and is reported; nothing here raises."""
+        embedded stack was torn down) has nothing left to heal and is closed as moot. Each heal is checked from
+        outside before it is journaled as healed; one that fails stays in the journal, is reported and listed
+        in self.failed; nothing here raises."""
         from chaos_hooks.faults import FAULT_ACTIONS
         done = []
+        self.failed = []
         for entry in reversed(self.pending()):  # last injected, first healed, as at the end of a run
             label = f"{entry.get('name')} ({entry.get('action')})"
             if _target_gone(entry.get("target")):
@@ -69,9 +86,11 @@ class Journal:
                 done.append(f"{label}: unknown action{where}, left in the journal")
                 continue
             try:
-                cls.heal_from_record(entry.get("heal") or {})
+                cls.heal_from_record(self._heal_record(entry))
             except Exception as err:  # one heal failing must not stop the others
-                done.append(f"{label}: heal failed, left in the journal: {err}")
+                line = secrets.mask(f"{label}: heal failed, still applied (left in the journal): {err}")
+                done.append(line)
+                self.failed.append(line)
                 continue
             self.healed(entry["id"])
             done.append(f"{label}: healed")

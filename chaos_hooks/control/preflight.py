@@ -2,6 +2,7 @@
 healed), the target's ready check answered, and every fault applicable."""
 import logging
 
+from chaos_hooks.common.errors import TargetUnreachable
 from chaos_hooks.control.journal import Journal
 from chaos_hooks.stack import running_stacks as registry
 from chaos_hooks.targets.ready import check_ready
@@ -13,8 +14,11 @@ def preflight(profile, journal: Journal, faults=()) -> None:
     """Leftovers of crashed runs healed, the target ready and every fault applicable — before any load."""
     for line in registry.reclaim_orphans():
         log.info("preflight: %s", line)
-    for line in journal.heal_pending():
+    for line in journal.heal_pending():  # a record that failed before is tried again here
         log.info("preflight: %s", line)
+    if journal.failed:  # never run on top of a fault still applied, and never silently
+        raise TargetUnreachable(f"preflight: {len(journal.failed)} fault(s) of an earlier run still applied: "
+                                f"{'; '.join(journal.failed)} (fix the cause, then `locust-chaos heal`)")
     check_ready(profile)
     for fault in faults:
         fault.preflight()

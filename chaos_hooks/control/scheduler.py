@@ -115,18 +115,24 @@ class Scheduler:
             rec.busy = False
 
     def heal_all(self) -> None:
-        """Stops the timeline and heals every applied fault. Safe to call more than once."""
+        """Stops the timeline and heals every applied fault at once, whatever its scheduled heal time: one
+        greenlet per fault, so a slow inject or heal delays only its own. Safe to call more than once."""
         self.stopped = True
         current = gevent.getcurrent()
-        for g, rec in self.greenlets.items():
+        heals = []
+        for g, rec in list(self.greenlets.items()):
             if g is current:
                 continue
-            if rec.busy:
-                g.join(timeout=60)
-            g.kill(block=True)
-        # Last injected, first healed: links and datastores are back before a process that needs them restarts.
-        for fault in sorted(self.faults, key=lambda f: self.records[f.spec.name].injected_at or 0.0, reverse=True):
-            self._heal(fault)
+            fault = next(f for f in self.faults if self.records[f.spec.name] is rec)
+            heals.append(gevent.spawn(self._stop_and_heal, g, rec, fault))
+        gevent.joinall(heals)
+
+    def _stop_and_heal(self, g, rec: FaultRecord, fault) -> None:
+        deadline = time.monotonic() + 60
+        while rec.busy and time.monotonic() < deadline:  # inside inject() or heal(): let that step finish
+            gevent.sleep(0.02)
+        g.kill(block=True)
+        self._heal(fault)
 
     def last_heal(self) -> float | None:
         times = [r.healed_at for r in self.records.values() if r.healed_at]

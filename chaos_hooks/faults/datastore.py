@@ -7,6 +7,10 @@
     postgres.lock_table         LOCK TABLE `table` IN ACCESS EXCLUSIVE MODE, held until the heal (a lost harness
                                 connection releases it too)
 """
+import socket
+import time
+from urllib.parse import urlsplit
+
 import psycopg
 import redis
 from psycopg import sql
@@ -41,14 +45,52 @@ class DatastoreOutage(Fault):
         return self.way.inject()
 
     def heal(self) -> None:
-        self.way.heal()
+        self.way.heal()  # the very process it acted on, not a fresh look-up
+        address = _server_address(self.target, self.spec.target)
+        if address:
+            _await_accepting(address)
 
     def heal_record(self) -> dict:
-        return {"mode": self.spec.params.get("mode", "kill"), **self.way.heal_record()}
+        address = _server_address(self.target, self.spec.target)
+        return {"mode": self.spec.params.get("mode", "kill"), **self.way.heal_record(),
+                **({"accepts": address} if address else {})}
 
     @classmethod
     def heal_from_record(cls, record: dict) -> None:
+        """Healed once the process is back and, from outside, its server's port accepts a connection."""
         (ProcessPause if record.get("mode") == "pause" else ProcessKill).heal_from_record(record)
+        if record.get("accepts"):
+            _await_accepting(record["accepts"])
+
+
+def _server_address(target, name: str) -> str | None:
+    """host:port of the server itself (behind its link, when the profile's URL goes through one)."""
+    url = target.datastores.get(name)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if not parts.hostname or not parts.port:
+        return None
+    address = f"{parts.hostname}:{parts.port}"
+    for link in target.links.values():
+        if link.get("listen") == address:
+            return link.get("upstream")
+    return address
+
+
+def _await_accepting(address: str, timeout: float = 30.0) -> None:
+    host, port = address.rsplit(":", 1)
+    deadline, delay = time.monotonic() + timeout, 0.05
+    while True:
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
+                return
+        except OSError as err:
+            if time.monotonic() + delay > deadline:
+                raise TargetUnreachable(f"{address} does not accept connections after the heal: "
+                                        f"{err.strerror or err}") from None
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
 
 
 class _InstantFault(Fault):

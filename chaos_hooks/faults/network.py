@@ -99,6 +99,10 @@ class _LinkFault(Fault):
                     proxy.destroy_toxic(name)
                 except NotFound:
                     pass  # already removed: healing is idempotent
+            # Checked from outside: the server lists none of them any more.
+            left = sorted(set(record["toxics"]) & set(_proxy(server, record["proxy"]).toxics()))
+            if left:
+                raise TargetUnreachable(f"toxics {', '.join(left)} still on link {record['proxy']} after removal")
         _call(record["toxiproxy_url"], "remove toxics", remove)
 
 
@@ -140,4 +144,6 @@ class NetworkDown(_LinkFault):
             proxy = server.get_proxy(record["proxy"])
             if proxy is not None:
                 proxy.enable()
+                if not _proxy(server, record["proxy"]).enabled:
+                    raise TargetUnreachable(f"link {record['proxy']} is still disabled after enabling it")
         _call(record["toxiproxy_url"], "enable proxy", enable)

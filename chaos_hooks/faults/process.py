@@ -8,6 +8,7 @@ harness started):
     process.restart  SIGTERM, then started again at once (the heal only makes sure it runs)
 """
 import signal
+import time
 
 from chaos_hooks.common import procs
 from chaos_hooks.targets.process import Component
@@ -25,14 +26,18 @@ class _ComponentFault(Fault):
     def __init__(self, spec, target):
         super().__init__(spec, target)
         self.component = target.component(spec.target, f"faults.{spec.name}.target")
+        self.where = f"{target.source}: components.{self.component.name}"
 
     def preflight(self) -> None:
-        if self.component.running_pid() is None:
-            raise TargetUnreachable(f"fault {self.spec.name}: component {self.component.name!r} is not running "
-                                    f"({self.component.locator()})")
+        """The one process is found and may be acted on (ownership.check): refused before any load."""
+        self.component.allowed_pid(self.where)
+
+    def acting_on(self) -> tuple[int, dict]:
+        pid, how = self.component.allowed_pid(self.where)
+        return pid, {"pid": pid, "process": f"pid {pid} {how}"}
 
     def heal(self) -> None:
-        self.component.restart()
+        self.heal_from_record(self.heal_record())
 
     def heal_record(self) -> dict:
         return {"component": {"name": self.component.name, **self.component.to_dict()}}
@@ -42,7 +47,9 @@ class _ComponentFault(Fault):
         if is_container_record(record):
             return heal_container_record(record)
         spec = dict(record["component"])
-        Component.from_dict(spec.pop("name"), spec).restart()
+        component = Component.from_dict(spec.pop("name"), spec)
+        component.die_with_parent = False  # healed from another process: the copy must outlive that one
+        component.verify_up(component.restart())
 
 
 @register
@@ -53,7 +60,9 @@ class ProcessKill(_ComponentFault):
         return f"SIGKILL {self.component.name} ({self.component.locator()})"
 
     def inject(self) -> dict:
-        return {"pid": self.component.kill()}
+        pid, facts = self.acting_on()
+        procs.kill_pid(pid)
+        return facts
 
 
 @register
@@ -65,11 +74,9 @@ class ProcessTerm(_ComponentFault):
         return f"SIGTERM {self.component.name}, SIGKILL after {self.spec.params.get('grace', 10):g}s"
 
     def inject(self) -> dict:
-        pid = self.component.running_pid()
-        if pid is None:
-            raise TargetUnreachable(f"component {self.component.name!r}: no running process")
+        pid, facts = self.acting_on()
         procs.stop_pid(pid, grace=self.spec.params.get("grace", 10.0))
-        return {"pid": pid}
+        return facts
 
 
 @register
@@ -81,7 +88,7 @@ class ProcessRestart(ProcessTerm):
 
     def inject(self) -> dict:
         facts = super().inject()
-        facts["new_pid"] = self.component.restart()
+        facts["new_pid"] = self.component.verify_up(self.component.restart())
         return facts
 
 
@@ -92,21 +99,22 @@ class ProcessPause(_ComponentFault):
     def __init__(self, spec, target):
         super().__init__(spec, target)
         self.paused: tuple[int, int | None] | None = None
+        self.facts: dict = {}
 
     def describe(self) -> str:
         return f"SIGSTOP {self.component.name} (SIGCONT at heal)"
 
     def heal_record(self) -> dict:
         # The pid is fixed before the journal entry is written: the heal continues exactly this process.
-        pid = self.component.running_pid()
-        self.paused = (pid, procs.start_time(pid)) if pid else None
-        return {"pid": pid, "started": self.paused[1] if self.paused else None}
+        pid, self.facts = self.acting_on()
+        self.paused = (pid, procs.start_time(pid))
+        return {"pid": pid, "started": self.paused[1]}
 
     def inject(self) -> dict:
         if self.paused is None or not procs.same_process(*self.paused):
-            raise TargetUnreachable(f"component {self.component.name!r}: no running process to pause")
+            raise TargetUnreachable(f"{self.where}: no running process to pause")
         procs.signal_pid(self.paused[0], signal.SIGSTOP)
-        return {"pid": self.paused[0]}
+        return dict(self.facts)
 
     def heal(self) -> None:
         if self.paused is not None:
@@ -114,7 +122,16 @@ class ProcessPause(_ComponentFault):
 
     @classmethod
     def heal_from_record(cls, record: dict) -> None:
+        """SIGCONT, then checked from outside: the process is no longer stopped (or has ended)."""
         if is_container_record(record):
             return heal_container_record(record)
-        if procs.same_process(record.get("pid"), record.get("started")):
-            procs.signal_pid(record["pid"], signal.SIGCONT)
+        pid, started = record.get("pid"), record.get("started")
+        for delay in (0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6):
+            time.sleep(delay)
+            if not procs.same_process(pid, started):
+                return  # it ended: nothing is left stopped
+            procs.signal_pid(pid, signal.SIGCONT)
+            time.sleep(0.02)
+            if not procs.is_stopped(pid):
+                return
+        raise TargetUnreachable(f"pid {pid} is still stopped after SIGCONT")

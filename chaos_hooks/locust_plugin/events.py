@@ -16,10 +16,11 @@ import gevent
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
-from chaos_hooks.common import internal_error
+from chaos_hooks.common import internal_error, secrets
 from chaos_hooks.common.errors import ChaosError
 from chaos_hooks.control.controller import RunController
 from chaos_hooks.control.journal import Journal
+from chaos_hooks.control import run_lock
 from chaos_hooks.control.preflight import preflight
 from chaos_hooks.faults import build_faults
 from chaos_hooks.history import recorder, worker_tag
@@ -28,7 +29,7 @@ from chaos_hooks.locust_plugin.exit_policy import guarded
 from chaos_hooks.locust_plugin.scenario_choice import apply_load_defaults, load_checked, scenario_ref
 from chaos_hooks.locust_plugin.state import state
 from chaos_hooks.report import render_table
-from chaos_hooks.report.files import default_report_dir
+from chaos_hooks.report.files import default_report_dir, unused_report_dir
 from chaos_hooks.spec.profile import default_profile_path, load_profile, state_dir
 from chaos_hooks.spec.scenario import load_plugins, load_scenario, preset_names
 
@@ -85,6 +86,8 @@ def _init(environment, runner) -> None:
     options = environment.parsed_options
     load_plugins(options.chaos_plugin, "--chaos-plugin")
     state.profile = load_profile(options.chaos_target or default_profile_path())
+    secrets.install(state.profile)  # nothing this process prints or writes shows a secret of the profile
+    run_lock.acquire(state.profile, state_dir())  # one run per target at a time, before anything is touched
     state.journal = Journal(os.path.join(state_dir(), "journal.jsonl"))
     faults = []
     if options.chaos_scenario_file or options.scenario or options.headless:
@@ -126,7 +129,7 @@ def _on_test_start(environment, **_):
         return
     options = environment.parsed_options
     scenario = load_checked(environment, state.profile)  # the web UI may have picked another preset
-    report_dir = options.chaos_report_dir or default_report_dir(scenario.name)
+    report_dir = unused_report_dir(options.chaos_report_dir or default_report_dir(scenario.name))
     ctl = RunController(scenario, state.profile, state.journal, report_dir, options.chaos_seed)
     state.controller = ctl
     headless = bool(getattr(options, "headless", False))

@@ -14,6 +14,7 @@ import os
 
 from flask import Response, abort, request, send_from_directory
 
+from chaos_hooks.common import secrets
 from chaos_hooks.locust_plugin import chaos_tab_state
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "report", "static")
@@ -26,14 +27,19 @@ SCRIPT = '<script src="./chaos/static/chaos-ui.js"></script><link rel="styleshee
 def install(web_ui, snapshot) -> None:
     """snapshot(): the current state dict (see chaos_tab_state)."""
     app = web_ui.app
+    # Locust's own guard for extra routes: with --web-login every /chaos/* route needs the same login as
+    # Locust's pages (the tab's data comes through /stats/requests and /, which Locust already guards).
+    protect = getattr(web_ui, "auth_required_if_enabled", None) or (lambda view: view)
     web_ui.template_args["extended_tabs"] = [TAB]
     web_ui.template_args["extended_tables"] = [TABLE]
 
     @app.route("/chaos/state")
+    @protect
     def chaos_state():
-        return Response(json.dumps(snapshot()), mimetype="application/json")
+        return Response(json.dumps(secrets.mask(snapshot())), mimetype="application/json")
 
     @app.route("/chaos/report")
+    @protect
     def chaos_report():
         state = snapshot()
         path = state.get("report_path")
@@ -45,6 +51,7 @@ def install(web_ui, snapshot) -> None:
         return send_from_directory(os.path.dirname(path), os.path.basename(path), max_age=0)
 
     @app.route("/chaos/static/<path:name>")
+    @protect
     def chaos_static(name):
         return send_from_directory(STATIC, name)
 
@@ -52,7 +59,7 @@ def install(web_ui, snapshot) -> None:
     def extend(response):
         if request.path.endswith("/stats/requests") and response.is_json:
             body = response.get_json()
-            body["extended_stats"] = [{"key": "chaos", "data": chaos_tab_state.rows(snapshot())}]
+            body["extended_stats"] = [{"key": "chaos", "data": secrets.mask(chaos_tab_state.rows(snapshot()))}]
             response.set_data(json.dumps(body))
         elif request.path in ("/", "") and response.mimetype == "text/html":
             html = response.get_data(as_text=True)

@@ -4,18 +4,32 @@ import json
 import math
 import os
 import time
+import uuid
+
+from chaos_hooks.common import secrets
 
 
 def default_report_dir(scenario_name: str, base: str = "reports/chaos") -> str:
+    """Unique: the UTC time and a fresh run id, so two runs never share (or overwrite) a report."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    return os.path.join(base, f"{scenario_name}-{stamp}")
+    return os.path.join(base, f"{scenario_name}-{stamp}-{uuid.uuid4().hex[:8]}")
+
+
+def unused_report_dir(report_dir: str) -> str:
+    """report_dir, or a sibling with a fresh run id when it already holds a run's report (never overwritten)."""
+    if os.path.exists(os.path.join(report_dir, "verdict.json")):
+        return f"{report_dir.rstrip('/')}-{uuid.uuid4().hex[:8]}"
+    return report_dir
 
 
 def check_writable(report_dir: str) -> None:
     """Raises ScenarioError (exit 2) when the report directory cannot be created or written."""
     from chaos_hooks.common.errors import ScenarioError
+    if os.path.exists(os.path.join(report_dir, "verdict.json")):
+        raise ScenarioError(f"--report-dir {report_dir}: holds an earlier run's report; a report is never "
+                            f"overwritten (pick another directory, or leave --report-dir out)")
     try:
-        os.makedirs(report_dir, exist_ok=True)
+        os.makedirs(report_dir, mode=0o700, exist_ok=True)
         probe = os.path.join(report_dir, ".write-test")
         with open(probe, "w") as f:
             f.write("")
@@ -27,8 +41,8 @@ def check_writable(report_dir: str) -> None:
 def write_report(report_dir: str, verdict: dict, evidence: dict, store) -> str:
     """verdict.json, evidence.json, faults.json, junit.xml, report.html and history.jsonl."""
     from chaos_hooks.report import html, junit, timeseries
-    os.makedirs(report_dir, exist_ok=True)
-    verdict, evidence = _clean(verdict), _clean(evidence)
+    os.makedirs(report_dir, mode=0o700, exist_ok=True)
+    verdict, evidence = secrets.mask(_clean(verdict)), secrets.mask(_clean(evidence))
     _dump(os.path.join(report_dir, "verdict.json"), verdict)
     _dump(os.path.join(report_dir, "evidence.json"), evidence)
     _dump(os.path.join(report_dir, "faults.json"), verdict.get("faults", []))
@@ -41,10 +55,20 @@ def write_report(report_dir: str, verdict: dict, evidence: dict, store) -> str:
     tmp = os.path.join(report_dir, "history.jsonl.tmp")
     with open(tmp, "w") as f:  # JSONL from its first line: what the fields mean is in README.md beside it
         for record in store.iter_records():
-            f.write(json.dumps(record) + "\n")
+            f.write(secrets.mask_text(json.dumps(record)) + "\n")
     os.replace(tmp, os.path.join(report_dir, "history.jsonl"))
     _write(os.path.join(report_dir, "README.md"), README.encode())
+    _owner_only(report_dir)
     return report_dir
+
+
+def _owner_only(report_dir: str) -> None:
+    """The report may describe the target in detail: the directory 0700, its files 0600."""
+    os.chmod(report_dir, 0o700)
+    for name in os.listdir(report_dir):
+        path = os.path.join(report_dir, name)
+        if os.path.isfile(path) and not os.path.islink(path):
+            os.chmod(path, 0o600)
 
 
 # The fields of history.jsonl, one per "- `name`" line (tests/unit/test_report_files.py reads this list).

@@ -15,6 +15,8 @@
     reads: {persisted: {from: db, sql: ...}, stock_left: {from: cache, redis: [GET, ...]}, backlog: ...}
     setup: [{http: POST /items, json: {...}}, {redis: [SET, ...], from: cache}, {sql: ..., from: db}]
     commands: {drain: {run: [...], heal: [...], timeout: 30s}}   # shell faults: a command and its undo
+    secrets: [s3cr3t, ...]                   # masked (***) in every file and screen, as are URL passwords,
+                                             # component env values and the argv of a command with secret: true
 
 Every field is checked with file:line:field messages (exit 2). The embedded stack writes a complete profile
 of the same shape (plus `owner_pid`/`ledger`, which tie it to the process that owns the stack).
@@ -38,7 +40,7 @@ from chaos_hooks.common.safe_yaml import load_file
 from chaos_hooks.setup_steps import Step, parse_step
 
 TOP_FIELDS = {"host", "control_host", "ready", "datastores", "components", "toxiproxy_url", "links", "reads",
-              "setup", "commands", "kind", "owner_pid", "owner_started", "ledger", "system", "compose"}
+              "setup", "commands", "kind", "owner_pid", "owner_started", "ledger", "system", "compose", "secrets"}
 CONTAINER_FIELDS = {"container", "service", "index"}
 COMPONENT_FIELDS = {"pidfile", "start", "env", "cwd", "log", "pid_command", "match", "start_timeout",
                     "stop_signal", "ledger", "die_with_parent", "user"}
@@ -243,9 +245,11 @@ def parse_profile(doc) -> Profile:
     commands = {}
     for name, spec in f.mapping(top.get("commands"), ("commands",), what="a mapping of name: {run, heal}").items():
         p = ("commands", name)
-        spec = f.mapping(spec, p, {"run", "heal", "timeout"})
+        spec = f.mapping(spec, p, {"run", "heal", "timeout", "secret"})
+        f.bool(spec, p, "secret", False)  # its argv is masked everywhere (common/secrets.py)
         commands[name] = {"run": f.str_list(spec, p, "run", nonempty=True),
                           "heal": f.str_list(spec, p, "heal", []), "timeout": f.duration(spec, p, "timeout", 30.0)}
+    f.str_list(top, (), "secrets", [])  # literal strings masked everywhere (common/secrets.py)
     steps = [parse_step(spec, f, ("setup", i), datastores)
              for i, spec in enumerate(f.sequence(top.get("setup"), ("setup",), "a list of setup steps"))]
     return Profile(host=host, source=doc.source, control_host=control, ready=_ready(f, top.get("ready"), ("ready",)),
