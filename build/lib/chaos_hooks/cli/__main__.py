@@ -1,3 +1,0 @@
-from chaos_hooks.cli import main
-
-main()

@@ -1,7 +1,0 @@
-"""Fault families: one module each, registered by action name (registry.py). Importing the package registers the
-built-ins; a plugin module (`--chaos-plugin`) registers its own the same way."""
-from chaos_hooks.faults.base import Fault
-from chaos_hooks.faults.registry import FAULT_ACTIONS, build_faults, register
-from chaos_hooks.faults import container_disconnect, datastore, network, process, shell  # noqa: E402,F401  (built-ins)
-
-__all__ = ["FAULT_ACTIONS", "Fault", "build_faults", "register"]

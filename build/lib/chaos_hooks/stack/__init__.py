@@ -1,1 +1,0 @@
-"""The embedded stack: a reference system and its datastores as child processes (see embedded.py)."""

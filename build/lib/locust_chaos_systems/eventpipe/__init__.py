@@ -1,1 +1,0 @@
-"""Event pipeline (reference system under test): HTTP ingest -> NATS JetStream -> consumer -> PostgreSQL."""
