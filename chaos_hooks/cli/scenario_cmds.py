@@ -8,6 +8,7 @@ from chaos_hooks.common.durations import format_duration, parse_duration
 from chaos_hooks.common.errors import ChaosError, ScenarioError
 from chaos_hooks.faults import build_faults
 from chaos_hooks.spec.fit import check_fit
+from chaos_hooks.targets.container import ContainerTarget
 from chaos_hooks.spec.profile import load_profile
 from chaos_hooks.control.reachability import check_reachable
 from chaos_hooks.spec.scenario import load_plugins, load_scenario, preset_names
@@ -109,6 +110,9 @@ def describe_components(profile) -> list[str]:
     """Each component as the harness finds it now: pid and how it was found, owner, command line."""
     lines = []
     for name, comp in profile.components.items():
+        if isinstance(comp, ContainerTarget):
+            lines.append(f"component {comp.describe()}")  # name: locator = container (id), status
+            continue
         pid, how = comp.resolve()
         if pid is None:
             lines.append(f"component {name}: not running ({how})")

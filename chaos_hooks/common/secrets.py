@@ -41,7 +41,7 @@ def from_profile(profile) -> list[str]:
             if password:
                 found.append(password)
     for comp in profile.components.values():
-        found += [v for v in (comp.env or {}).values() if isinstance(v, str) and len(v) >= 8 and not _plain_url(v)]
+        found += [v for v in (getattr(comp, "env", None) or {}).values() if isinstance(v, str) and len(v) >= 8 and not _plain_url(v)]
     for name, command in (raw.get("commands") or {}).items():
         if isinstance(command, dict) and command.get("secret") is True:
             for key in ("run", "heal"):

@@ -60,7 +60,8 @@ def test_pause_stops_the_process_and_any_heal_continues_it(sleeper):
     profile, proc = sleeper
     pause = fault(profile, "process.pause", "sleeper")
     record = pause.heal_record()
-    assert pause.inject() == {"pid": proc.pid}
+    facts = pause.inject()
+    assert facts["pid"] == proc.pid and facts["process"].startswith(f"pid {proc.pid} from ")  # described as found
     wait_for(lambda: state_of(proc.pid) == "T", 5, "the process to stop")
     FAULT_ACTIONS["process.pause"].heal_from_record(record)  # what `locust-chaos heal` does after a crash
     wait_for(lambda: state_of(proc.pid) in "SR", 5, "the process to continue")
@@ -85,7 +86,7 @@ def test_a_component_that_is_not_running_fails_preflight(sleeper):
     profile, proc = sleeper
     os.kill(proc.pid, 9)
     proc.wait()
-    with pytest.raises(TargetUnreachable, match="component 'sleeper' is not running"):
+    with pytest.raises(TargetUnreachable, match=r"components\.sleeper: no running process \(pidfile "):
         fault(profile, "process.kill", "sleeper").preflight()
 
 
