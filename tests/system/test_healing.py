@@ -125,7 +125,7 @@ def test_ctrl_c_on_run_heals_and_leaves_no_process(tmp_path, home):
     assert len(recorded) == 5 and ledger_alive_of(recorded) == []
     assert not os.path.exists(stack_dir)
     verdict = json.loads((tmp_path / "report" / "verdict.json").read_text())
-    assert verdict["partial"] is True and verdict["status"] == "unknown"
+    assert verdict["partial"] is True and verdict["status"] == "interrupted" and verdict["overall"] == "unknown"
     assert (tmp_path / "report" / "history.jsonl").exists()
 
 
