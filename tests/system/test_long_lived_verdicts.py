@@ -61,10 +61,19 @@ def test_stuck_backlog_fails_catch_up_counts_loss_and_the_next_clean_run_passes(
     stop = threading.Event()
 
     def zombie():  # a consumer that takes entries during the load and dies without acknowledging them
-        time.sleep(2.0)
-        for _ in range(6):
-            r.xreadgroup(GROUP, "zombie", {STREAM: ">"}, count=3)
-            time.sleep(0.3)
+        wait_for(lambda: r.xlen(STREAM) > 0, 30, "the load to reach the stream")
+        # The shop's worker is held still while the zombie reads, so the entries it takes are certainly new ones
+        # (a fast worker would otherwise leave it nothing to read): a certain window, not a race.
+        worker = stack.components["worker"].running_pid()
+        os.kill(worker, signal.SIGSTOP)
+        try:
+            taken = 0
+            deadline = time.monotonic() + 10
+            while taken < 12 and time.monotonic() < deadline:
+                got = r.xreadgroup(GROUP, "zombie", {STREAM: ">"}, count=3, block=200)
+                taken += sum(len(entries) for _, entries in got or [])
+        finally:
+            os.kill(worker, signal.SIGCONT)
         stop.set()
     thread = threading.Thread(target=zombie, daemon=True)
     thread.start()
