@@ -100,8 +100,9 @@ def test_api_kill_restarts_the_api_and_health_returns(shop, tmp_path):
     assert pid_of(shop, "api") not in (None, before)
     assert invariant(verdict, "probe:health")["status"] == "valid"
     down = next(p for p in verdict["phases"] if p["name"] == "kill-api")
+    (fault,) = verdict["faults"]  # refused from the kill until the heal began (its restart is in the phase too)
     refused = [op for op in history if verdict["started_at"] + down["start_s"] + 0.2 <= op["invoke"]
-               < verdict["started_at"] + down["end_s"] - 0.2]
+               < verdict["started_at"] + fault["healed_at"] - 0.2]
     assert refused and all(op["outcome"] == "fail" and op["status"] is None for op in refused)
     assert_shop_kept_what_it_acknowledged(shop, verdict, history)
 
