@@ -5,13 +5,14 @@ The users' seed is pinned here when none was given: a random one, recorded, so e
 import json
 import os
 import random
-import shutil
 import sys
 
+from chaos_hooks.common import secrets
+from chaos_hooks.spec.profile import load_profile
 from chaos_hooks.spec.scenario import resolve
 
 RUN_FILE = "run.json"
-SCENARIO_COPY = "scenario.yaml"
+SCENARIO_COPY = "scenario.yaml"  # the profile's secrets masked (***): a replay of such a scenario says so
 
 
 def pin_and_record(args, scenario, system, report_dir: str, locustfile: str, run_time: float) -> None:
@@ -22,7 +23,13 @@ def pin_and_record(args, scenario, system, report_dir: str, locustfile: str, run
     if scenario.nemesis is not None:  # as the controller picks it: the scenario's own, else the users' seed
         nemesis_seed = scenario.nemesis.seed if scenario.nemesis.seed is not None else args.seed
     os.makedirs(report_dir, exist_ok=True)
-    shutil.copyfile(resolve(args.scenario), os.path.join(report_dir, SCENARIO_COPY))
+    with open(resolve(args.scenario)) as f:
+        text = f.read()
+    if args.target:  # a secret of the profile never lands in a report file, the scenario's copy included
+        secrets.add(secrets.from_profile(load_profile(args.target)))
+    copy = os.path.join(report_dir, SCENARIO_COPY)
+    with open(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(secrets.mask_text(text))
     record = {
         "scenario": args.scenario, "scenario_file": SCENARIO_COPY, "name": scenario.name,
         "seed": args.seed, "nemesis_seed": nemesis_seed,

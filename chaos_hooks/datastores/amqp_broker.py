@@ -128,7 +128,7 @@ class AmqpBroker:
         except pika.exceptions.ProbableAccessDeniedError:
             raise BrokerError(self._mask(f"{where}: user {self.user!r} may not use vhost {self.vhost!r} "
                                          f"(or it does not exist)")) from None
-        except pika.exceptions.AMQPError as err:
+        except Exception as err:  # pika's handshake timeouts are not AMQPErrors (a paused broker, say)
             raise BrokerError(self._mask(f"{where}: cannot connect ({_reason(err)})")) from None
         try:
             ok = conn.channel().queue_declare(queue, passive=True)

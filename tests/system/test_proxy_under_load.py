@@ -56,6 +56,6 @@ def test_api_answers_within_100ms_while_toxics_change_under_load(proxy_server, d
         for t in threads:
             t.join(timeout=10)
     assert errors == [], errors[:3]
-    assert rate >= 1500, f"load was only {rate:.0f} ops/s"
+    assert rate >= 1000, f"load was only {rate:.0f} ops/s"
     print(f"slowest API call {max(timings) * 1000:.1f} ms, load {rate:.0f} ops/s")
     assert max(timings) < 0.1, f"slowest API call {max(timings) * 1000:.1f} ms"

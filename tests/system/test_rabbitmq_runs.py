@@ -105,11 +105,11 @@ def test_a_wedged_consumer_leaves_the_queue_stuck_and_catch_up_fails(setup, tmp_
     code, out, verdict = run(tmp_path, home, profile, locustfile, scenario(tmp_path, queue, broker.amqp_url), "wedged")
     assert code == 1, out[-3000:]
     catch_up = invariant(verdict, "catch_up")
-    assert catch_up["status"] == "invalid" and "stuck" in catch_up["detail"], catch_up
+    assert catch_up["status"] == "invalid" and "stuck" in catch_up["summary"], catch_up
     figures = broker.list_queues()[queue]
     held = figures["ready"] + figures["unacknowledged"]
     assert held > 10 and figures["unacknowledged"] == 1
-    assert f"stuck at {held}" in catch_up["detail"], (catch_up, figures)
+    assert f"stuck at {held}" in catch_up["summary"], (catch_up, figures)
 
 
 def test_a_healthy_consumer_drains_after_the_broker_is_paused(setup, tmp_path, home):
@@ -144,4 +144,4 @@ def test_closing_connections_leaves_the_queue_without_its_consumer(setup, tmp_pa
     figures = broker.list_queues()[queue]
     assert figures["consumers"] == 0 and figures["ready"] > 0
     catch_up = invariant(verdict, "catch_up")
-    assert code == 1 and catch_up["status"] == "invalid" and "no consumer" in catch_up["detail"], catch_up
+    assert code == 1 and catch_up["status"] == "invalid" and "no consumer" in catch_up["summary"], catch_up

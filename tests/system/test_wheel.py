@@ -1,6 +1,7 @@
 """The wheel is the product: built from the repo and installed into a fresh virtualenv (outside the repo), it
 lists the presets and runs one end to end, and puts no generic top-level package into site-packages."""
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,6 +13,7 @@ TOP_LEVEL = {"chaos_hooks", "locust_chaos_systems", "locust_chaos.pth"}
 
 def test_wheel_installs_and_runs_a_preset(tmp_path):
     dist = tmp_path / "dist"
+    shutil.rmtree(os.path.join(ROOT, "build"), ignore_errors=True)  # setuptools would reuse an old build/lib
     subprocess.run([os.path.join(BIN, "pip"), "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
                     ROOT], check=True, capture_output=True, timeout=300)
     (wheel,) = dist.glob("locust_chaos-*.whl")
