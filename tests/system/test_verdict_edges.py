@@ -58,7 +58,7 @@ def test_verdicts_that_cannot_pass_and_a_plugin_invariant(system_stack, tmp_path
     verdict = load_verdict(tmp_path / "r1")
     assert code == 3, out[-3000:]
     assert "nothing was acknowledged" in verdict["harness_problems"] and verdict["passed"] is False
-    assert verdict["status"] == "unknown" and "PASSED" not in out and "-> UNKNOWN" in out
+    assert verdict["status"] == "unknown" and "PASSED" not in out and "->  UNKNOWN" in out
     assert invariant(verdict, "no_data_loss")["status"] == "unknown"
     assert verdict["history"]["ops"] > 10 and verdict["history"]["acked"] == 0
 
