@@ -48,19 +48,20 @@ class DatastoreOutage(Fault):
         self.way.heal()  # the very process it acted on, not a fresh look-up
         address = _server_address(self.target, self.spec.target)
         if address:
-            _await_accepting(address)
+            _await_accepting(address, kind=kind_of(self.target.datastores.get(self.spec.target, "")))
 
     def heal_record(self) -> dict:
         address = _server_address(self.target, self.spec.target)
         return {"mode": self.spec.params.get("mode", "kill"), **self.way.heal_record(),
-                **({"accepts": address} if address else {})}
+                **({"accepts": address, "kind": kind_of(self.target.datastores.get(self.spec.target, ""))}
+                   if address else {})}
 
     @classmethod
     def heal_from_record(cls, record: dict) -> None:
         """Healed once the process is back and, from outside, its server's port accepts a connection."""
         (ProcessPause if record.get("mode") == "pause" else ProcessKill).heal_from_record(record)
         if record.get("accepts"):
-            _await_accepting(record["accepts"])
+            _await_accepting(record["accepts"], kind=record.get("kind"))
 
 
 def _server_address(target, name: str) -> str | None:
@@ -78,17 +79,37 @@ def _server_address(target, name: str) -> str | None:
     return address
 
 
-def _await_accepting(address: str, timeout: float = 30.0) -> None:
+# PostgreSQL accepts TCP while it is still starting up or recovering; these say it is not serving yet.
+_PG_NOT_YET = ("starting up", "shutting down", "recovery", "connection refused", "could not connect",
+               "server closed the connection")
+
+
+def _serving(address: str, kind: str | None) -> bool:
     host, port = address.rsplit(":", 1)
+    with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
+        pass
+    if kind != "postgresql":
+        return True
+    try:  # no credentials: an authentication refusal also means the server is up and serving
+        psycopg.connect(f"postgresql://postgres@{address}/postgres", connect_timeout=2,
+                        application_name=HARNESS_APPLICATION).close()
+    except psycopg.Error as err:
+        return not any(word in str(err).lower() for word in _PG_NOT_YET)
+    return True
+
+
+def _await_accepting(address: str, timeout: float = 30.0, kind: str | None = None) -> None:
+    """Until the server's port accepts a connection (and PostgreSQL has finished starting up)."""
     deadline, delay = time.monotonic() + timeout, 0.05
     while True:
         try:
-            with socket.create_connection((host.strip("[]"), int(port)), timeout=2):
+            if _serving(address, kind):
                 return
+            why = "still starting up"
         except OSError as err:
-            if time.monotonic() + delay > deadline:
-                raise TargetUnreachable(f"{address} does not accept connections after the heal: "
-                                        f"{err.strerror or err}") from None
+            why = err.strerror or str(err)
+        if time.monotonic() + delay > deadline:
+            raise TargetUnreachable(f"{address} does not serve after the heal: {why}")
         time.sleep(delay)
         delay = min(delay * 2, 1.0)
 
