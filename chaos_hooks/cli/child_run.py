@@ -2,7 +2,9 @@
 is isolated (its own process, stack, run id and report directory) and heals itself as a single run does.
 
 The child gets its own session, so a Ctrl-C at the terminal reaches only us; we pass one SIGINT on, the run
-heals and writes its partial verdict, and the caller stops starting new runs (Interrupts.stopped)."""
+heals and writes its partial verdict, and the caller stops starting new runs (Interrupts.stopped). Should we
+be SIGKILLed, the kernel sends the run that SIGINT itself (parent-death signal): it heals and ends as
+interrupted rather than running on unattended."""
 import json
 import os
 import signal
@@ -10,6 +12,8 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+
+from chaos_hooks.common.procs import signal_when_parent_dies
 
 
 @dataclass
@@ -21,6 +25,9 @@ class RunSpec:
     target: str | None = None
     locustfile: str | None = None
     run_time: float | None = None
+    users: int | None = None        # -u / -r / -H as the run was given them; None: the scenario's own
+    spawn_rate: float | None = None
+    host: str | None = None
     workers: int = 0
     plugins: list[str] = field(default_factory=list)
 
@@ -32,6 +39,12 @@ class RunSpec:
                 out += [flag, str(value)]
         if self.run_time is not None:
             out += ["--run-time", f"{self.run_time:g}s"]
+        if self.users is not None:
+            out += ["--users", str(self.users)]
+        if self.spawn_rate is not None:
+            out += ["--spawn-rate", f"{self.spawn_rate:g}"]
+        if self.host is not None:
+            out += ["--host", self.host]
         if self.workers:
             out += ["--workers", str(self.workers)]
         for p in self.plugins:
@@ -86,7 +99,8 @@ class Interrupts:
             self._forwarded = False
             self.child = subprocess.Popen([sys.executable, "-m", "chaos_hooks.cli", *spec.argv(report_dir)],
                                           stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                          start_new_session=True)
+                                          start_new_session=True,
+                                          preexec_fn=signal_when_parent_dies(signal.SIGINT))
             try:
                 code = _wait(self.child)
             finally:

@@ -1,5 +1,5 @@
 """`locust-chaos replay REPORT_DIR`: run again exactly what a run ran — the scenario as it was (its copy in the
-report directory), its run time, the nemesis seed and the users' seed, its bug switches or target — and say
+report directory), its run time, users, spawn rate and host, the nemesis seed and the users' seed, its bug switches or target — and say
 whether the verdict is the same (same status, same invalid invariants).
 
 Exit code: 0 the verdict is the same, 1 it differs, 2 bad input, 3 the replay could not run or was
@@ -36,10 +36,13 @@ def run_spec(report: str, record: dict, scenario_file: str, target=None, bugs=No
     """The recorded run as a RunSpec; --target or --bugs given now replace the recorded ones."""
     if target and bugs:
         raise ScenarioError("--bugs: bug switches apply to a reference system's embedded stack, not to --target")
+    host = None
     if target is None and bugs is None:
         target, bugs = record.get("target"), record.get("bugs")
+        host = record.get("host")  # -H went with the recorded target; a target given now brings its own host
     return RunSpec(scenario_file, seed=record["seed"], bugs=bugs, target=target, locustfile=record.get("locustfile"),
-                   run_time=record.get("run_time"), workers=record.get("workers") or 0,
+                   run_time=record.get("run_time"), users=record.get("users"),
+                   spawn_rate=record.get("spawn_rate"), host=host, workers=record.get("workers") or 0,
                    plugins=list(record.get("chaos_plugin") or []))
 
 

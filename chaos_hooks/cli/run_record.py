@@ -1,5 +1,5 @@
 """What a run ran, kept beside its report so `replay` and `shrink` can run it again: a copy of the scenario
-file (scenario.yaml) and run.json (seeds, bug switches, target, locustfile, run time, workers).
+file (scenario.yaml) and run.json (seeds, bug switches, target, locustfile, run time, users, spawn rate, host, workers).
 
 The users' seed is pinned here when none was given: a random one, recorded, so every run can be replayed."""
 import json
@@ -38,7 +38,7 @@ def pin_and_record(args, scenario, system, report_dir: str, locustfile: str, run
         "locustfile": os.path.abspath(locustfile), "run_time": run_time,
         "workers": args.workers, "chaos_plugin": list(args.chaos_plugin),
         "users": getattr(args, "users", None), "spawn_rate": getattr(args, "spawn_rate", None),
-        "argv": sys.argv[1:],
+        "host": getattr(args, "host", None), "argv": sys.argv[1:],
     }
     tmp = os.path.join(report_dir, RUN_FILE + ".tmp")
     with open(tmp, "w") as f:

@@ -50,6 +50,17 @@ def _child_setup(die_with_parent: bool, user: str | None):
     return setup
 
 
+def signal_when_parent_dies(signum: int):
+    """A preexec_fn: the child gets signum when the process that started it dies, SIGKILL included."""
+    parent = os.getpid()
+
+    def setup():
+        _libc().prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os.kill(os.getpid(), signum)
+    return setup
+
+
 def spawn(argv: list[str], *, log_path: str | None, env: dict | None = None, cwd: str | None = None,
           die_with_parent: bool = False, user: str | None = None) -> subprocess.Popen:
     """Starts a child in its own session (so a terminal's Ctrl-C reaches only us), output to log_path

@@ -150,3 +150,34 @@ def test_ctrl_c_heals_the_run_going_on_and_leaves_the_rest_not_run(tmp_path):
     stack_dir = kill["description"].split("pidfile ")[1].split("/worker.pid")[0]
     assert processes_mentioning(stack_dir) == []
     assert ledger_alive(camp / "four-faults" / "locust-processes.jsonl") == []
+
+
+def test_sigkill_of_the_campaign_then_heal_leaves_nothing_applied(tmp_path, home):
+    """kill -9 of `matrix` while its run has the worker down: the kernel tells the run (parent-death SIGINT), it
+    heals and ends interrupted; `heal` afterwards finds nothing applied and no process of the run is left."""
+    import psutil
+    camp = tmp_path / "matrix"
+    log = camp / "four-faults" / "cli.log"
+    proc = subprocess.Popen([CLI, "matrix", SCENARIOS[0], SCENARIOS[1], "--bugs", "ack-before-commit",
+                             "--report-dir", str(camp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=ROOT, env=dict(os.environ, LOCUST_CHAOS_HOME=str(home)))
+    try:
+        wait_for(lambda: log.exists() and "fault kill-worker injected" in log.read_text(), 60, "the kill")
+        run_pid = psutil.Process(proc.pid).children()[0].pid
+        proc.kill()  # SIGKILL: nothing of ours runs in the campaign process to pass anything on
+        proc.wait(timeout=10)
+        run = psutil.Process(run_pid)
+        wait_for(lambda: not run.is_running() or run.status() == psutil.STATUS_ZOMBIE, 90, "the run to end")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    verdict = load_verdict(camp / "four-faults")
+    assert verdict["status"] == "interrupted" and verdict["partial"], verdict.get("interrupted")
+    kill = next(f for f in verdict["faults"] if f["name"] == "kill-worker")
+    assert kill["injected_at"] is not None and kill["healed_at"] is not None
+    code, out = run_cli(["heal"], home=home)
+    assert code == 0 and out.startswith("nothing to heal"), out
+    stack_dir = kill["description"].split("pidfile ")[1].split("/worker.pid")[0]
+    assert processes_mentioning(stack_dir) == []
+    assert ledger_alive(camp / "four-faults" / "locust-processes.jsonl") == []
+    assert not (camp / "sale-short").exists()  # the campaign died with its first run: nothing more started
