@@ -272,12 +272,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def compose_project(docker_engine, harness_image, tmp_path):
+@pytest.fixture(scope="module")
+def compose_project(docker_engine, harness_image, tmp_path_factory):
     """compose_project(yaml_text, *up_args) -> (project, file): a real docker-compose 1.29 project brought up
-    with `up -d`; brought down (`down -v`) at teardown, and anything left with its label removed."""
+    with `up -d`; brought down (`down -v`) when the test module ends (tests of a module may share a project),
+    and anything left with its label removed."""
     import docker
     made = []
+    tmp_path = tmp_path_factory.mktemp("compose")
 
     def up(text: str, *args: str):
         project = f"lctest{uuid.uuid4().hex[:10]}"

@@ -17,6 +17,7 @@ from chaos_hooks.common import procs
 from chaos_hooks.targets.ledger import Ledger
 from chaos_hooks.common.errors import ScenarioError
 from chaos_hooks.spec.fit import check_fit
+from chaos_hooks.spec import published_addresses
 from chaos_hooks.spec.profile import load_profile, state_dir
 from chaos_hooks.report.files import check_writable, default_report_dir
 from chaos_hooks.spec.scenario import load_plugins, load_scenario, resolve
@@ -184,7 +185,7 @@ def run(args) -> int:
 
 
 def _start_locust(args, scenario, target: str, run_time: float, report_dir: str, locustfile: str, say):
-    profile_host = args.host or load_profile(target).host
+    profile_host = args.host or published_addresses.resolve(load_profile(target)).host
     base = [sys.executable, "-m", "locust", "-f", locustfile]
     plugins = [a for m in args.chaos_plugin for a in ("--chaos-plugin", m)]
     master = base + ["--headless", "--only-summary", "--chaos-scenario-file", resolve(args.scenario),

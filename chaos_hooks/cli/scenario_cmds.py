@@ -9,6 +9,7 @@ from chaos_hooks.common.errors import ChaosError, ScenarioError
 from chaos_hooks.faults import build_faults
 from chaos_hooks.spec.fit import check_fit
 from chaos_hooks.targets.container import ContainerTarget
+from chaos_hooks.spec import published_addresses
 from chaos_hooks.spec.profile import load_profile
 from chaos_hooks.control.reachability import check_reachable
 from chaos_hooks.spec.scenario import load_plugins, load_scenario, preset_names
@@ -134,6 +135,7 @@ def cmd_validate(args) -> int:
             print(f"{scenario.source}: ok against {profile.source} (not contacted)")
             return 0
         secrets.install(profile)
+        published_addresses.resolve(profile)  # addresses from compose services' published ports, looked up now
         checked = check_reachable(profile)
         for line in describe_components(profile):
             print(line)

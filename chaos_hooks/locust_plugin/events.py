@@ -30,6 +30,7 @@ from chaos_hooks.locust_plugin.scenario_choice import apply_load_defaults, load_
 from chaos_hooks.locust_plugin.state import state
 from chaos_hooks.report import render_table
 from chaos_hooks.report.files import default_report_dir, unused_report_dir
+from chaos_hooks.spec import published_addresses
 from chaos_hooks.spec.profile import default_profile_path, load_profile, state_dir
 from chaos_hooks.spec.scenario import load_plugins, load_scenario, preset_names
 
@@ -85,7 +86,8 @@ def _init(environment, runner) -> None:
         runner.register_message(transport.MSG_HISTORY, guarded(transport.master_on_history))
     options = environment.parsed_options
     load_plugins(options.chaos_plugin, "--chaos-plugin")
-    state.profile = load_profile(options.chaos_target or default_profile_path())
+    # Addresses from compose services' published ports are looked up now, once, through the Docker API.
+    state.profile = published_addresses.resolve(load_profile(options.chaos_target or default_profile_path()))
     secrets.install(state.profile)  # nothing this process prints or writes shows a secret of the profile
     run_lock.acquire(state.profile, state_dir())  # one run per target at a time, before anything is touched
     state.journal = Journal(os.path.join(state_dir(), "journal.jsonl"))

@@ -1,6 +1,8 @@
 """Target profiles: where a system under test is, how to reach its parts and how to read what it kept.
 
     host: http://127.0.0.1:8080              # what the Locust users load
+    host: {service: shop-api, port: 8080}     # or where a compose service publishes a port (any URL field;
+                                             # datastores: {url: ..., service: S}; spec/published_addresses.py)
     control_host: http://127.0.0.1:8080      # optional: setup, ready and http reads (default: host)
     ready: {http: GET /ready, expect: 200}    # optional: checked before any load
     datastores: {db: postgresql://..., cache: redis://..., bus: nats://... or amqp://user:pass@host/vhost}
@@ -29,6 +31,7 @@ from urllib.parse import urlsplit
 
 from chaos_hooks.common import procs
 from chaos_hooks.spec.compose_profile import load_compose
+from chaos_hooks.spec.published_addresses import PublishedRef, parse_published
 from chaos_hooks.targets.container import ContainerTarget
 from chaos_hooks.targets.process import Component
 from chaos_hooks.datastores.connections import kind_of
@@ -64,6 +67,7 @@ class Profile:
     datastores: dict[str, str] = field(default_factory=dict)
     components: dict[str, Component | ContainerTarget] = field(default_factory=dict)
     compose: dict = field(default_factory=dict)  # {project, file}: where `service:` components are found
+    published: list[PublishedRef] = field(default_factory=list)  # URL fields resolve() fills from Docker
     toxiproxy_url: str | None = None
     links: dict = field(default_factory=dict)
     reads: dict[str, Read] = field(default_factory=dict)
@@ -138,8 +142,8 @@ def _compose(f: Fields, top: dict) -> dict:
         return {}
     spec = f.mapping(top.get("compose"), ("compose",), {"project", "file"}, what="{project: NAME, file: PATH}")
     out = {}
-    if "project" in spec:
-        out["project"] = f.str(spec, ("compose",), "project")
+    if "project" in spec:  # ${COMPOSE_PROJECT_NAME}: the profile follows the project it is run with
+        out["project"] = _expand(f, ("compose", "project"), f.str(spec, ("compose",), "project"))
     if "file" in spec:
         out["file"] = _file(f, spec, ("compose",), "file")
         if not os.path.isfile(out["file"]):
@@ -199,24 +203,39 @@ def _component(f: Fields, name: str, spec, path: tuple, ledger: str | None) -> C
     return comp
 
 
+def _address(f: Fields, m: dict, path: tuple, key: str, schemes: set, compose: dict, published: list,
+             default=MISSING) -> str | None:
+    """A URL field: a URL, or {service: S, port: N, ...} whose address comes from a published port; then the
+    field holds the URL on the compose network until published_addresses.resolve() fills it."""
+    if not isinstance(m.get(key), dict):
+        return _url(f, m, path, key, schemes, default)
+    ref = parse_published(f, m[key], path + (key,), schemes, compose,
+                          lambda spec, p, k: _url(f, spec, p, k, schemes))
+    published.append(ref)
+    return ref.url
+
+
+DATASTORE_SCHEMES = {"postgresql", "postgres", "redis", "rediss", "nats", "amqp", "amqps"}
+
+
 def parse_profile(doc) -> Profile:
     f = Fields(doc)
     top = f.mapping(doc.data, (), TOP_FIELDS, what="a target profile (a mapping with host, datastores, ...)")
-    host = _url(f, top, (), "host", {"http", "https"})
-    control = _url(f, top, (), "control_host", {"http", "https"}, host)
+    compose = _compose(f, top)
+    published: list[PublishedRef] = []
+    host = _address(f, top, (), "host", {"http", "https"}, compose, published)
+    control = _address(f, top, (), "control_host", {"http", "https"}, compose, published, host)
     datastores = {}
     for name, url in f.mapping(top.get("datastores"), ("datastores",), what="a mapping of name: URL").items():
         p = ("datastores", name)
         if not _NAME.match(name):
             f.fail(p, "a datastore name is letters, digits, _ . -")
-        datastores[name] = _url(f, {name: url}, ("datastores",), name,
-                                {"postgresql", "postgres", "redis", "rediss", "nats", "amqp", "amqps"})
+        datastores[name] = _address(f, {name: url}, ("datastores",), name, DATASTORE_SCHEMES, compose, published)
         if kind_of(datastores[name]) is None:
             f.fail(p, "unsupported datastore")
     owner_pid = f.int(top, (), "owner_pid", None, low=1, high=2 ** 31)
     # Copies the harness starts of a user's components are recorded too: a heal never starts a second one.
     ledger = f.str(top, (), "ledger", None) or os.path.join(state_dir(), "started.jsonl")
-    compose = _compose(f, top)
     components = {}
     for name, spec in f.mapping(top.get("components"), ("components",), what="a mapping of name: {...}").items():
         if not _NAME.match(name):
@@ -234,7 +253,7 @@ def parse_profile(doc) -> Profile:
             if not _HOST_PORT.match(f.str(spec, p, key)):
                 f.fail(p + (key,), f"expected host:port, got {spec[key]!r}")
         links[name] = {"listen": spec["listen"], "upstream": spec["upstream"]}
-    toxiproxy = _url(f, top, (), "toxiproxy_url", {"http", "https"}, None)
+    toxiproxy = _address(f, top, (), "toxiproxy_url", {"http", "https"}, compose, published, None)
     if links and not toxiproxy:
         f.fail(("links",), "links are proxies on a Toxiproxy-compatible server: set toxiproxy_url too")
     reads = {}
@@ -254,7 +273,7 @@ def parse_profile(doc) -> Profile:
              for i, spec in enumerate(f.sequence(top.get("setup"), ("setup",), "a list of setup steps"))]
     return Profile(host=host, source=doc.source, control_host=control, ready=_ready(f, top.get("ready"), ("ready",)),
                    datastores=datastores, components=components, toxiproxy_url=toxiproxy, links=links, reads=reads,
-                   setup=steps, commands=commands, compose=compose,
+                   setup=steps, commands=commands, compose=compose, published=published,
                    kind=f.str(top, (), "kind", "custom", choices={"custom", "embedded"}),
                    system=f.str(top, (), "system", None), owner_pid=owner_pid,
                    owner_started=f.int(top, (), "owner_started", None), ledger=ledger, raw=doc.data)

@@ -3,13 +3,16 @@ so host and datastore addresses come from the running project instead of being c
 
     published_address({"project": "shop"}, "shop-api", 8080)          -> "127.0.0.1:49153"
     published_addresses({"project": "shop"}, {"api": ("shop-api", 8080), "db": ("postgres", 5432)})
+    published_url({"project": "shop"}, "redis://redis:6379/0", "redis", 6379)   -> "redis://127.0.0.1:49154/0"
 
 The service's container is found as ContainerTarget finds it (exactly one, or the one numbered `index`).
 A binding on every interface (0.0.0.0 or ::) is given as the matching loopback address, which is connectable.
 """
+from urllib.parse import urlsplit, urlunsplit
+
 import docker
 
-from chaos_hooks.common.errors import ScenarioError
+from chaos_hooks.common.errors import ScenarioError, TargetUnreachable
 from chaos_hooks.targets.container import ApiGuard, compose_project, connect, docker_url, find_service, inspect
 
 
@@ -25,6 +28,11 @@ def published_address(compose: dict, service: str, port: int, protocol: str = "t
     key = f"{int(port)}/{protocol}"
     bindings = ports.get(key) or []
     name = info["Name"].lstrip("/")
+    state = info["State"]
+    if not state.get("Running") or state.get("Restarting"):
+        # A stopped container publishes nothing: that is the service being down, not a wrong port.
+        raise TargetUnreachable(f"compose service {service!r} of project {project!r} ({name}) is not running "
+                                f"(status {state.get('Status')}); start it, then run again")
     if not bindings:
         published = sorted(k for k, v in ports.items() if v)
         mode = info["HostConfig"].get("NetworkMode") or ""
@@ -53,3 +61,13 @@ def published_addresses(compose: dict, wanted: dict, client: docker.DockerClient
         out[name] = published_address(compose, service, port, index=rest[0] if rest else None, client=client,
                                       base_url=base_url)
     return out
+
+
+def published_url(compose: dict, url: str, service: str, port: int, index: int | None = None,
+                  client: docker.DockerClient | None = None, base_url: str | None = None) -> str:
+    """`url` with its host:port replaced by where `port` of the service is published (credentials, path and
+    query kept)."""
+    address = published_address(compose, service, port, index=index, client=client, base_url=base_url)
+    parts = urlsplit(url)
+    creds = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    return urlunsplit(parts._replace(netloc=creds + address))

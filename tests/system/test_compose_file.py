@@ -29,6 +29,9 @@ def test_compose_file_is_valid_and_runs_the_harness_image():
         v if isinstance(v, str) else f"{v['source']}:{v['target']}" for v in master["volumes"])
     assert "--chaos-target" in master["command"] and "locust-worker" not in " ".join(master["command"])
     assert "docker.sock" not in str(services["locust-worker"].get("volumes"))  # workers hold no Docker access
+    # The target profile names its compose project by COMPOSE_PROJECT_NAME, which the master is given (.env's).
+    assert master["environment"]["COMPOSE_PROJECT_NAME"] == "locust-chaos"
+    assert '"${COMPOSE_PROJECT_NAME:-locust-chaos}"' in open(os.path.join(ROOT, TARGET)).read()
 
 
 def test_every_shop_preset_validates_against_the_compose_target():

@@ -15,6 +15,7 @@ from chaos_hooks.targets.container import (ContainerAmbiguous, ContainerNotFound
                                            DockerUnreachable, heal_from_record, note_docker_restart)
 from docker_support import (ROOT, compose_project, docker_engine, free_port, harness_image,  # noqa: F401
                             make_network, run_harness, wait_for)
+from helpers import run_cli
 
 
 def get(host: str, port: int, timeout: float = 2.0) -> int:
@@ -220,8 +221,20 @@ services:
 """
 
 
-def test_compose_services_resolve_by_index_and_ports_map_to_the_host(docker_engine, compose_project):
-    project, path = compose_project(COMPOSE, "--scale", "web=2")
+@pytest.fixture(scope="module")
+def scaled(compose_project):
+    """One compose project for the module's compose tests: web scaled to 2 (8000 published), solo (nothing)."""
+    return compose_project(COMPOSE, "--scale", "web=2")
+
+
+def cli_port(project: str, path: str, service: str, port: int, index: int = 1) -> str:
+    """What docker-compose itself says the published address is (host:port)."""
+    return subprocess.run(["docker-compose", "-p", project, "-f", path, "port", "--index", str(index), service,
+                           str(port)], capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+
+
+def test_compose_services_resolve_by_index_and_ports_map_to_the_host(docker_engine, scaled):
+    project, path = scaled
     compose = {"project": project, "file": path}
 
     with pytest.raises(ContainerAmbiguous, match=r"has 2 containers \(#1 \S+, #2 \S+\): give index: N"):
@@ -239,10 +252,58 @@ def test_compose_services_resolve_by_index_and_ports_map_to_the_host(docker_engi
 
     for index in (1, 2):
         address = published_address(compose, "web", 8000, index=index)
-        cli = subprocess.run(["docker-compose", "-p", project, "-f", path, "port", "--index", str(index),
-                              "web", "8000"], capture_output=True, text=True, check=True).stdout.strip()
-        assert address.split(":")[1] == cli.split(":")[1]
+        assert address.split(":")[1] == cli_port(project, path, "web", 8000, index).split(":")[1]
         host, port = address.rsplit(":", 1)
         wait_for(lambda: answers(host, int(port)), 30, f"web #{index} to answer at {address}")
     with pytest.raises(ScenarioError, match=r"does not publish 8001/tcp \(published: none\)"):
         published_address(compose, "solo", 8001)
+
+
+PROBE = """\
+name: probe
+load: {users: 1, run_time: 5s}
+invariants: {no_data_loss: {}}
+"""
+
+
+def test_profile_addresses_come_from_published_ports_when_a_run_starts(scaled, tmp_path, home):
+    project, path = scaled
+    target, scenario = tmp_path / "target.yaml", tmp_path / "probe.yaml"
+    scenario.write_text(PROBE)
+
+    def profile(host: str, datastores: str = "{}") -> str:
+        target.write_text(f"compose: {{project: {project}, file: {path}}}\nhost: {host}\n"
+                          f"ready: {{http: GET /, expect: 200}}\ndatastores: {datastores}\n"
+                          f"reads: {{persisted: {{http: GET /, path: rows}}}}\n")
+        return str(target)
+
+    def validate(host: str, **env) -> tuple[int, str]:
+        return run_cli(["validate", str(scenario), "--target", profile(host)], home=home, env_extra=env)
+
+    from chaos_hooks.spec import published_addresses
+    from chaos_hooks.spec.profile import load_profile
+    resolved = published_addresses.resolve(load_profile(profile(
+        "{service: web, port: 8000, index: 2}", '{cache: {url: "redis://:pw@web:8000/3", service: web, index: 1}}')))
+    second = cli_port(project, path, "web", 8000, 2).split(":")[1]
+    first = cli_port(project, path, "web", 8000, 1).split(":")[1]
+    assert resolved.host == f"http://127.0.0.1:{second}" == resolved.control_host
+    assert resolved.datastores["cache"] == f"redis://:pw@127.0.0.1:{first}/3"
+    assert get("127.0.0.1", int(second)) == 200
+
+    code, out = validate("{service: web, port: 8000, index: 2}")  # the ready check goes to the published port
+    assert code == 0 and f"ready http://127.0.0.1:{second}/" in out, out
+    # A scaled service without index, and a port the service does not publish: the profile is wrong (exit 2).
+    code, out = validate("{service: web, port: 8000}")
+    assert code == 2 and out.strip().startswith(f"locust-chaos: error: {target}:2: host.service: ") and \
+        "has 2 containers" in out and len(out.strip().splitlines()) == 1, out
+    code, out = validate("{service: solo, port: 8001}")
+    assert code == 2 and f"{target}:2: host.service: " in out and "does not publish 8001/tcp" in out, out
+    # The daemon does not answer, or the service is not running: the target is unreachable (exit 3), one line.
+    code, out = validate("{service: web, port: 8000, index: 2}", DOCKER_HOST=f"unix://{tmp_path}/none.sock")
+    assert code == 3 and f"Docker daemon at unix://{tmp_path}/none.sock does not answer" in out and \
+        len(out.strip().splitlines()) == 1, out
+    subprocess.run(["docker-compose", "-p", project, "-f", path, "stop", "-t", "1", "solo"], check=True,
+                   capture_output=True, timeout=60)
+    code, out = validate("{service: solo, port: 8001}")
+    assert code == 3 and "compose service 'solo'" in out and "is not running (status exited)" in out and \
+        len(out.strip().splitlines()) == 1, out
