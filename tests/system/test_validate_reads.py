@@ -118,8 +118,3 @@ def test_validate_locustfile_locates_a_missing_class_without_starting_anything(t
     assert code == 2 and out.splitlines() == [
         f"locust-chaos: error: {broken}:4: the locustfile does not import: ModuleNotFoundError: No module named "
         f"'no_such_module'"], out
-    weightless = write(tmp_path, LOCUSTFILE.replace("        @task", "        weight = 0\n\n        @task"), "w.py")
-    code, out = run_cli(["validate", "--locustfile", weightless], home, timeout=60)
-    assert code == 2 and out.splitlines() == [
-        f"locust-chaos: error: {weightless}:4: BrowseUser: every weight and fixed_count is 0, so no user would "
-        f"start"], out
