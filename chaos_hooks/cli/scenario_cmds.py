@@ -5,7 +5,10 @@ import textwrap
 from chaos_hooks.spec import timeline
 from chaos_hooks.common import procs, secrets
 from chaos_hooks.common.durations import format_duration, parse_duration
-from chaos_hooks.common.errors import ChaosError, ScenarioError
+from chaos_hooks.common.errors import ChaosError, ScenarioError, TargetUnreachable
+from chaos_hooks.cli.console import say
+from chaos_hooks.cli.locustfile_check import check_locustfile
+from chaos_hooks.control.read_trial import try_reads, unscoped_warnings
 from chaos_hooks.faults import build_faults
 from chaos_hooks.spec.fit import check_fit
 from chaos_hooks.targets.container import ContainerTarget
@@ -19,9 +22,11 @@ from chaos_hooks.spec.reference_systems import load_system
 
 LIST_EXIT_CODES = "Exit codes: 0 always (a preset that does not load is listed as invalid, with why)."
 SHOW_EXIT_CODES = "Exit codes: 0 printed; 2 the scenario is invalid (one line naming file, line and field)."
-VALIDATE_EXIT_CODES = ("Exit codes: 0 valid (and, with --target, it fits and the target answers); 2 bad scenario, "
-                       "profile, plugin or --run-time, or they do not fit (one line naming file, line and field); "
-                       "3 with --target (not --offline): the target or a fault's target cannot be reached.")
+VALIDATE_EXIT_CODES = ("Exit codes: 0 valid (and, with --target, it fits, the target answers and every read it "
+                       "tried answered); 2 bad scenario, profile, locustfile, plugin or --run-time, they do not fit, "
+                       "or a read answered with an error (one line naming file, line and field each); 3 with "
+                       "--target (not --offline): the target, a datastore or a fault's target cannot be reached, "
+                       "or a read could not connect.")
 NAME_W, SYSTEM_W = 22, 10
 
 
@@ -33,14 +38,23 @@ def add_to(sub) -> None:
                           epilog=SHOW_EXIT_CODES)
     show.add_argument("scenario", metavar="NAME_OR_FILE")
     show.set_defaults(func=cmd_show)
-    val = sub.add_parser("validate", help="check a scenario (and a target profile) without running anything",
-                         description="Checks the scenario; with --target also the profile, that the scenario fits "
-                                     "it, and that the target is reachable (exit 3 naming the failing check). "
-                                     "Without --target a preset is checked against its reference system.",
+    val = sub.add_parser("validate", help="check a scenario, a target profile or a locustfile without running anything",
+                         description="Checks the scenario. With --target also the profile, that the scenario fits "
+                                     "it, that the target is reachable (exit 3 naming the failing check), and tries "
+                                     "every read of the profile once, as a run makes it, one line per read: what "
+                                     "it answered, or file:line: reads.ROLE.KIND: why it failed. A read that uses "
+                                     "a value only setup saves is not tried (setup changes the system). A SQL read "
+                                     "an invariant uses that takes no run value is a warning. With --locustfile "
+                                     "the locustfile's user classes are checked as `run` checks them (the names in "
+                                     "load.user_classes, weights), without starting anything. Without --target a "
+                                     "preset is checked against its reference system. The scenario may be left "
+                                     "out when --target or --locustfile is given.",
                          epilog=VALIDATE_EXIT_CODES)
-    val.add_argument("scenario", metavar="NAME_OR_FILE")
+    val.add_argument("scenario", metavar="NAME_OR_FILE", nargs="?")
     val.add_argument("--run-time", help="check the fault timeline against this duration (e.g. 30s)")
-    val.add_argument("--target", metavar="PROFILE", help="target profile to check the scenario against")
+    val.add_argument("--target", metavar="PROFILE", help="target profile to check (and the scenario against it)")
+    val.add_argument("-f", "--locustfile", metavar="FILE",
+                     help="check this locustfile's user classes (against the scenario's load.user_classes)")
     val.add_argument("--offline", action="store_true",
                      help="with --target: check the files only, do not contact the target")
     val.add_argument("--chaos-plugin", action="append", default=[], metavar="MODULE",
@@ -126,24 +140,28 @@ def describe_components(profile) -> list[str]:
 
 def cmd_validate(args) -> int:
     load_plugins(args.chaos_plugin, "--chaos-plugin")
-    scenario = load_scenario(args.scenario)
-    scenario.check_timeline(run_time_arg(args.run_time, scenario.load.run_time))
-    if args.target:
-        profile = load_profile(args.target)
-        check_fit(scenario, profile)
-        if args.offline:
-            print(f"{scenario.source}: ok against {profile.source} (not contacted)")
-            return 0
-        secrets.install(profile)
-        published_addresses.resolve(profile)  # addresses from compose services' published ports, looked up now
-        checked = check_reachable(profile)
-        for line in describe_components(profile):
+    if not (args.scenario or args.target or args.locustfile):
+        raise ScenarioError("validate: give a scenario (NAME_OR_FILE), --target PROFILE or --locustfile FILE")
+    scenario = None
+    if args.scenario:
+        scenario = load_scenario(args.scenario)
+        scenario.check_timeline(run_time_arg(args.run_time, scenario.load.run_time))
+    elif args.run_time is not None:
+        raise ScenarioError("--run-time: it checks a scenario's fault timeline; give the scenario too")
+    profile = load_profile(args.target) if args.target else None
+    if profile is not None:
+        if scenario is not None:
+            check_fit(scenario, profile)
+        if not args.offline:
+            secrets.install(profile)  # from here on every line printed is masked
+            published_addresses.resolve(profile)  # addresses from compose services' published ports, looked up now
+    if args.locustfile:
+        for line in check_locustfile(args.locustfile, scenario):
             print(line)
-        for fault in build_faults(scenario.faults, profile):
-            fault.preflight()  # what it acts on is there now (a component running, ...)
-        if scenario.faults:
-            checked.append(f"{len(scenario.faults)} fault target(s)")
-        print(f"{scenario.source}: ok against {profile.source} (reachable: {', '.join(checked) or 'nothing to check'})")
+    if profile is not None:
+        return _validate_target(args, scenario, profile)
+    if scenario is None:
+        print(f"{args.locustfile}: ok")
         return 0
     summary = f"{scenario.source}: ok ({len(scenario.faults)} fault(s), invariants: {', '.join(scenario.invariants)}"
     if scenario.system is None:
@@ -152,4 +170,36 @@ def cmd_validate(args) -> int:
     system = load_system(scenario.system)
     check_fit(scenario, template_profile(system))
     print(summary + f"; fits system {system.name})")
+    return 0
+
+
+def _validate_target(args, scenario, profile) -> int:
+    what = scenario.source if scenario is not None else profile.source
+    against = f" against {profile.source}" if scenario is not None else ""
+    if args.offline:
+        for line in unscoped_warnings(profile, scenario):
+            say(line)
+        print(f"{what}: ok{against} (not contacted)")
+        return 0
+    checked = check_reachable(profile)
+    for line in describe_components(profile):
+        print(line)
+    faults = scenario.faults if scenario is not None else []
+    for fault in build_faults(faults, profile):
+        fault.preflight()  # what it acts on is there now (a component running, ...)
+    if faults:
+        checked.append(f"{len(faults)} fault target(s)")
+    saves = set().union(*(step.saves() for step in profile.setup)) if profile.setup else set()
+    trials = try_reads(profile, scenario, saves, say)
+    for line in unscoped_warnings(profile, scenario):
+        say(line)
+    failed = [t for t in trials if t.failed]
+    if failed:
+        unreachable = sum(t.unreachable for t in failed)
+        message = (f"{profile.source}: {len(failed)} of {len(trials)} read(s) failed (each on its own line above)"
+                   + (f"; {unreachable} could not connect" if unreachable else ""))
+        raise (TargetUnreachable if unreachable else ScenarioError)(message)
+    if trials:
+        checked.append(f"{sum(t.tried for t in trials)} of {len(trials)} read(s) answered")
+    print(f"{what}: ok{against} (reachable: {', '.join(checked)})")
     return 0

@@ -16,7 +16,12 @@ HARNESS_APPLICATION = "locust-chaos"  # the harness's own PostgreSQL sessions, w
 
 
 class ReadFailed(Exception):
-    """A datastore or endpoint could not answer a read; the message says which and why, in one line."""
+    """A datastore or endpoint could not answer a read; the message says which and why, in one line.
+    `unreachable`: it could not even be reached (no connection), as opposed to answering with an error."""
+
+    def __init__(self, message: str, unreachable: bool = False):
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 def kind_of(url: str) -> str | None:
@@ -57,7 +62,8 @@ class Datastores:
             return fn(self.redis(name))
         except redis.RedisError as err:
             self._redis.pop(name, None)
-            raise ReadFailed(f"redis {address(self.urls[name])}: {one_line(err)}") from None
+            raise ReadFailed(f"redis {address(self.urls[name])}: {one_line(err)}",
+                             unreachable=isinstance(err, (redis.ConnectionError, redis.TimeoutError))) from None
 
     def pg(self, name: str) -> psycopg.Connection:
         conn = self._pg.get(name)
@@ -69,7 +75,11 @@ class Datastores:
 
     def pg_call(self, name: str, fn):
         try:
-            return fn(self.pg(name))
+            conn = self.pg(name)
+        except psycopg.Error as err:
+            raise ReadFailed(f"postgresql {address(self.urls[name])}: {one_line(err)}", unreachable=True) from None
+        try:
+            return fn(conn)
         except psycopg.Error as err:
             conn = self._pg.pop(name, None)
             if conn is not None:

@@ -3,6 +3,7 @@ the scenario's load settings applied where -u, -r or -t did not say otherwise.""
 from chaos_hooks.common.errors import ScenarioError
 from chaos_hooks.spec.fit import check_fit
 from chaos_hooks.spec.scenario import load_scenario, preset_names
+from chaos_hooks.spec.user_classes import unknown_class
 
 
 def scenario_ref(options) -> str:
@@ -29,10 +30,7 @@ def select_user_classes(environment, scenario) -> None:
     available = environment.available_user_classes or {u.__name__: u for u in environment.user_classes}
     if not wanted:
         return
-    unknown = [n for n in wanted if n not in available]
-    if unknown:
-        raise ScenarioError(f"{scenario.where('load', 'user_classes')}: load.user_classes: {unknown[0]!r} is not a "
-                            f"user class of the locustfile (it has: {', '.join(sorted(available)) or 'none'})")
+    unknown_class(scenario, available)
     environment.user_classes[:] = [available[n] for n in wanted]
 
 

@@ -30,6 +30,10 @@ class Read(Declared):
     def describe(self) -> str:
         return f"{self.kind} read"
 
+    def unscoped(self) -> str | None:
+        """Why this read would see other runs' data too (it takes no run value), or None."""
+        return None
+
     def value(self, ctx: ReadContext):
         raise ReadFailed(f"a {self.kind} read gives rows, not one value")
 

@@ -12,6 +12,8 @@ class Declared:
     def __init__(self, spec: dict, f: Fields, path: tuple, datastores: dict):
         self.path = path
         self.source = f.where(path)
+        field = path + (self.kind,)
+        self.located = f"{f.where(field)}: {'.'.join(str(p) for p in field)}"  # file:line: reads.role.sql
         self.store = None
         if self.datastore_kinds:
             self.store = f.str(spec, path, "from", choices=set(datastores) or {"(no datastores declared)"})

@@ -50,7 +50,7 @@ class HttpJsonRead(Read):
         try:
             status, body = http_json(self.method, url, timeout=10)
         except TargetUnreachable as err:
-            raise ReadFailed(str(err)) from None
+            raise ReadFailed(str(err), unreachable=True) from None
         if status != self.expect:
             raise ReadFailed(f"{self.method} {url} answered {status}, not {self.expect}")
         try:

@@ -1,5 +1,6 @@
 """`sql:` — a PostgreSQL query. Run values are bound parameters, `%(name)s`, never formatted into the text.
-As rows it needs a column named `key` (and may give `id`, `seq`, `units`); as a value, one row, one column."""
+Scope it to one run with a run value (`WHERE run = %(run_id)s`, or a scenario value made from {run_id}); a
+query with none sees every run's rows, and `validate` says so. As rows it needs a column named `key` (and may give `id`, `seq`, `units`); as a value, one row, one column."""
 import re
 
 from chaos_hooks.datastores.connections import ReadFailed
@@ -20,6 +21,12 @@ class SqlRead(Read):
 
     def placeholders(self) -> set[str]:
         return set(_PARAM.findall(self.query))
+
+    def unscoped(self) -> str | None:
+        if self.placeholders():
+            return None
+        return ("the query takes no run value (%(run_id)s or one of the scenario's values as %(name)s), so it "
+                "also sees what other runs left")
 
     def describe(self) -> str:
         return f"sql on {self.store}: {' '.join(self.query.split())[:80]}"
