@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 from chaos_hooks.common import procs
 from chaos_hooks.targets.ledger import Ledger
@@ -24,6 +25,7 @@ from chaos_hooks.spec.scenario import load_plugins, load_scenario, resolve
 from chaos_hooks.spec.template_profile import template_profile
 from chaos_hooks.spec.reference_systems import default_system, load_system
 from chaos_hooks.cli.scenario_cmds import run_time_arg
+from chaos_hooks.verify.verdict import exit_code
 
 MAX_WORKERS = 64
 EXIT_CODES = ("Exit codes: 0 every invariant holds; 1 an invariant is invalid; 2 bad scenario, profile or "
@@ -170,7 +172,12 @@ def run(args) -> int:
             target = args.target
         children += _start_locust(args, scenario, target, run_time, report_dir, locustfile, say)
         code = _wait(children[0])
-        if interrupted:
+        lost = _settle_lost_master(children, code)
+        if lost is not None:
+            code = exit_code(lost)
+        elif code < 0:  # killed, and its run settled by another (a preflight): never a pass, never 128+N
+            code = 3
+        elif interrupted:
             code = 3 if code in (0, 1) else code
         return code
     finally:
@@ -211,6 +218,31 @@ def _start_locust(args, scenario, target: str, run_time: float, report_dir: str,
                                     die_with_parent=True))
         ledger.record(f"locust-worker-{i}", children[-1].pid, worker)
     return children
+
+
+def _settle_lost_master(children: list[subprocess.Popen], code: int) -> dict | None:
+    """The master ended without the verdict of the run it started (killed, crashed): its workers are stopped,
+    what it left applied is healed from the journal, and the run gets an interrupted verdict saying how the
+    master was lost. None when the master finished its run (or never started one)."""
+    from chaos_hooks.control.journal import Journal
+    from chaos_hooks.control import lost_runs
+    from chaos_hooks.report import render_table
+    master, at = children[0], time.time()
+    journal = Journal(os.path.join(state_dir(), "journal.jsonl"))
+    if not any(r.get("owner_pid") == master.pid for r in journal.lost_runs()):
+        return None
+    for worker in children[1:]:  # orphans would load the system for a minute (Locust's heartbeat timeout)
+        procs.stop_pid(worker.pid, grace=10)
+    for line in journal.heal_pending():
+        print(f"locust-chaos: {line}", file=sys.stderr, flush=True)
+    try:
+        how = signal.Signals(-code).name if code < 0 else f"exit code {code}"
+    except ValueError:
+        how = f"signal {-code}"
+    written = lost_runs.settle(journal, lambda _: lost_runs.lost_reason(master.pid, how, at), master.pid, at)
+    for verdict in written:
+        print("\n" + render_table(verdict), flush=True)
+    return written[-1] if written else None
 
 
 def _wait(master: subprocess.Popen) -> int:

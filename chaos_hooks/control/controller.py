@@ -19,6 +19,7 @@ from chaos_hooks.history.recorder import worker_tag
 from chaos_hooks.history.store import HistoryStore
 from chaos_hooks.history.view import HistoryView
 from chaos_hooks.control.journal import Journal
+from chaos_hooks.control.lost_runs import run_record
 from chaos_hooks.control.probe_checks import evaluate as evaluate_probe
 from chaos_hooks.control.probe_runner import ProbeRunner
 from chaos_hooks.reads import ReadContext
@@ -107,6 +108,7 @@ class RunController:
                 raise TargetUnreachable(f"{step.source}: setup.{i} ({step.describe()}) failed: {err}") from None
             self.values.update({k: _plain(v) for k, v in saved.items()})
         self.scheduler.start()
+        self.journal.run_started(run_record(self))  # a master lost from here on still gets a verdict
         self.probes.start()
         self.guards.start()
         if not quiet:
@@ -211,6 +213,7 @@ class RunController:
         problems = self._harness_problems(history) + problems
         self.verdict = self._verdict(history, results, reads, seen, problems)
         write_report(self.report_dir, self.verdict, {r.name: r.evidence for r in results}, self.store)
+        self.journal.run_ended(self.run_id)
         if not self.verdict_at_exit:
             print("\n" + render_table(self.verdict) + "\n", flush=True)
         for problem in problems:
@@ -224,6 +227,7 @@ class RunController:
         history = HistoryView(self.store, self.values)
         self.verdict = self._verdict(history, [], None, None, [why], partial=True)
         write_report(self.report_dir, self.verdict, {}, self.store)
+        self.journal.run_ended(self.run_id)
         print("\n" + render_table(self.verdict) + "\n", flush=True)
 
     def _harness_problems(self, history: HistoryView) -> list[str]:

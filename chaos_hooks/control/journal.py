@@ -1,6 +1,10 @@
 """Crash-safe record of applied faults: intent is written (and fsynced) before a fault is applied, and a heal
 record after it is undone. Whatever has no heal record is healed by `locust-chaos heal` or the next run's
-preflight — unless the process that applied it still runs (that run heals its own faults)."""
+preflight — unless the process that applied it still runs (that run heals its own faults).
+
+Runs are journaled too: a `run` record when a run starts (where its report goes, what a verdict names) and an
+end record once its verdict is written. A run whose process is gone with no end record lost its master: the
+one who finds it (`locust-chaos run`, `heal`, the next preflight) writes its interrupted verdict (lost_runs.py)."""
 import importlib
 import importlib.util
 import logging
@@ -51,6 +55,38 @@ class Journal:
     def healed(self, entry_id: str, note: str = "healed") -> None:
         self._append({"op": note, "id": entry_id, "ts": time.time()})
 
+    def run_started(self, run: dict) -> None:
+        """run: run_id, report_dir and what a verdict written without the run needs (scenario, faults, ...)."""
+        pid = os.getpid()
+        self._append({**secrets.mask(run), "op": "run", "id": _run_id(run["run_id"]), "ts": time.time(),
+                      "owner_pid": pid, "owner_started": procs.start_time(pid)})
+
+    def run_ended(self, run_id: str, note: str = "run-end") -> None:
+        self._append({"op": note, "id": _run_id(run_id), "ts": time.time()})
+
+    def lost_runs(self) -> list[dict]:
+        """Runs with no end record whose process is gone (it died before writing their verdict)."""
+        runs: dict[str, dict] = {}
+        for entry in read_entries(self.path):
+            if entry.get("op") == "run" and isinstance(entry.get("id"), str):
+                runs[entry["id"]] = entry
+            elif entry.get("op") in ("run-end", "run-lost"):
+                runs.pop(entry.get("id"), None)
+        return [r for r in runs.values() if not procs.same_process(r.get("owner_pid"), r.get("owner_started"))]
+
+    def entries_of(self, run: dict) -> list[dict]:
+        """The fault records of one run: intents its process wrote after it started, and their heal records."""
+        mine, out = set(), []
+        for entry in read_entries(self.path):
+            if entry.get("op") == "intent":
+                if entry.get("owner_pid") == run.get("owner_pid") and \
+                        entry.get("owner_started") == run.get("owner_started") and entry.get("ts", 0) >= run["ts"]:
+                    mine.add(entry["id"])
+                    out.append(entry)
+            elif entry.get("id") in mine:
+                out.append(entry)
+        return out
+
     def pending(self) -> list[dict]:
         open_entries: dict[str, dict] = {}
         for entry in read_entries(self.path):
@@ -96,6 +132,10 @@ class Journal:
             done.append(f"{label}: healed")
             progress(f"journal: healed leftover fault {label}")
         return done
+
+
+def _run_id(run_id: str) -> str:
+    return f"run-{run_id}"
 
 
 def _module_file(module: str | None) -> str | None:

@@ -5,6 +5,8 @@ case's the invariant's own check time when the verdict has it (`check_s`), else 
 import time
 from xml.etree import ElementTree as ET
 
+from chaos_hooks.report.terminal import interrupted_line
+
 PROPERTIES = ("run_id", "status", "seed", "nemesis_seed", "report_dir")
 UNDECIDED = "undecided: "
 
@@ -36,8 +38,7 @@ def render(verdict: dict) -> bytes:
         cases.append(case)
     if verdict.get("interrupted"):
         case = ET.Element("testcase", classname=suite_name, name="interrupted", time="0")
-        what = verdict["interrupted"]
-        text = f"interrupted at +{what.get('at_s')}s: {what['why']}"
+        text = interrupted_line(verdict)
         ET.SubElement(case, "error", message=text[:1000], type="interrupted").text = text
         cases.append(case)
     if verdict.get("harness_problems"):

@@ -25,7 +25,8 @@ def render_table(verdict: dict) -> str:
         lines.insert(1, f"  INTERRUPTED: {interrupted_line(verdict)} (an interrupted run never passes)")
     lines += [f"  {s:<7}  {n:<{w_name}}  {d}" for s, n, d in rows]
     h = verdict["history"]
-    lines.append("  history: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in h.items()))
+    lines.append("  history: " + (", ".join(f"{k.replace('_', ' ')} {v}" for k, v in h.items()) or
+                                  "none (it went with the master)"))
     for f in verdict["faults"]:
         when = f"injected +{f['injected_at']}s" if f["injected_at"] is not None else "not injected"
         healed = f", healed +{f['healed_at']}s" if f["healed_at"] is not None else ""

@@ -2,7 +2,7 @@
 import os
 from dataclasses import dataclass, field
 
-KNOWN_BUGS = ("ack-before-commit", "non-atomic-reserve", "no-idempotency", "racy-idempotency")
+KNOWN_BUGS = ("ack-before-commit", "non-atomic-reserve", "no-idempotency", "racy-idempotency", "slow-writer")
 STREAM = "orders"
 GROUP = "order-writers"
 IDEMPOTENCY_HASH = "idempotency"

@@ -24,6 +24,9 @@ BATCH = 100
 # in the first seconds of a sale always lands while every order acked so far exists only in memory.
 ACK_BEFORE_COMMIT_DELAY_S = 8.0
 CLAIM_IDLE_MS = 30_000
+# With slow-writer, one order per transaction and each takes this long (a slow disk): under a sale the worker
+# falls behind and drains for long after the load, at about 1 / SLOW_WRITE_S orders per second.
+SLOW_WRITE_S = 0.1
 
 
 class Worker:
@@ -34,6 +37,8 @@ class Worker:
         self.db = None
         self.stopping = False
         self.deferred = DeferredWriter(self) if "ack-before-commit" in settings.bugs else None
+        self.slow = "slow-writer" in settings.bugs
+        self.batch = 1 if self.slow else BATCH
 
     # --- database -------------------------------------------------------------------------
     def connect_db(self) -> None:
@@ -65,6 +70,8 @@ class Worker:
                     cur.executemany("INSERT INTO orders (order_id, idempotency_key, product_id, user_id) "
                                     "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", rows)
                 self.db.commit()
+                if self.slow:
+                    time.sleep(SLOW_WRITE_S)
                 return
             except psycopg.Error as err:
                 log.warning("insert failed (%s); retrying in %.1fs", str(err).strip(), backoff)
@@ -88,18 +95,19 @@ class Worker:
         """Entries pending for consumers that died (XAUTOCLAIM), now ours."""
         claimed, cursor = [], "0-0"
         while True:
-            cursor, entries, *_ = self.redis.xautoclaim(STREAM, GROUP, self.consumer, min_idle_ms, cursor, count=BATCH)
+            cursor, entries, *_ = self.redis.xautoclaim(STREAM, GROUP, self.consumer, min_idle_ms, cursor,
+                                                        count=self.batch)
             claimed.extend(e for e in entries if e[1])
             if cursor in (b"0-0", "0-0"):
                 return claimed
 
     def read(self, block_ms: int = 500) -> list:
-        reply = self.redis.xreadgroup(GROUP, self.consumer, {STREAM: ">"}, count=BATCH, block=block_ms)
+        reply = self.redis.xreadgroup(GROUP, self.consumer, {STREAM: ">"}, count=self.batch, block=block_ms)
         return reply[0][1] if reply else []
 
     def read_own_pending(self) -> list:
         """Entries delivered to this consumer and never acknowledged (a Redis error cut the ack short)."""
-        reply = self.redis.xreadgroup(GROUP, self.consumer, {STREAM: "0"}, count=BATCH)
+        reply = self.redis.xreadgroup(GROUP, self.consumer, {STREAM: "0"}, count=self.batch)
         return [e for e in (reply[0][1] if reply else []) if e[1]]
 
     def handle(self, entries) -> None:

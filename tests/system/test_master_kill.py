@@ -1,19 +1,24 @@
 """SIGKILL of the Locust master while faults are applied to a long-lived stack (`stack up`), at ten seeded
 moments: whatever was applied at that moment, `locust-chaos heal` leaves nothing of it — no paused process,
-no toxic, no disabled proxy link, every killed component running again, and the system answering."""
+no toxic, no disabled proxy link, every killed component running again, and the system answering — and writes
+the run's interrupted verdict. Under `locust-chaos run` the supervisor does all that itself and exits 3."""
 import os
 import random
 import re
 import signal
 import subprocess
+import threading
 import time
+from xml.etree import ElementTree
 
 import pytest
 import requests
 
+from chaos_hooks.common import procs
 from chaos_hooks.control.journal import Journal
 from chaos_hooks.spec.profile import default_profile_path, load_profile
-from helpers import BIN, ROOT, run_cli, wait_for
+from chaos_hooks.targets.ledger import Ledger
+from helpers import BIN, CLI, ROOT, load_verdict, run_cli, wait_for
 
 pytestmark = pytest.mark.slow
 FAULTS = ["kill-worker", "pause-api", "slow-db", "cut-cache", "freeze-db"]
@@ -80,6 +85,12 @@ def test_heal_after_the_master_is_killed_mid_fault_leaves_nothing_applied(tmp_pa
             code, out = run_cli(["heal"], home)
             assert code == 0 and "Traceback" not in out, out
             assert all(re.search(rf"{name} \(\S+\): healed", out) for name in applied), out
+            # Nobody saw the master die: `heal` finds its run open in the journal and writes its verdict.
+            assert "wrote an interrupted verdict" in out, out
+            verdict = load_verdict(tmp_path / f"report-{attempt}")
+            assert verdict["status"] == "interrupted" and not verdict["passed"]
+            assert verdict["interrupted"]["why"].startswith(f"master lost (pid {master.pid}) before its verdict")
+            assert set(applied) <= {f["name"] for f in verdict["faults"] if f["healed_at"] is not None}
             assert Journal(os.path.join(home, "journal.jsonl")).pending() == []
             nothing_applied(profile)
             wait_for(lambda: requests.get(f"{profile.host}/ready", timeout=2).status_code == 200, 15,
@@ -88,6 +99,62 @@ def test_heal_after_the_master_is_killed_mid_fault_leaves_nothing_applied(tmp_pa
         code, out = run_cli(["stack", "down"], home)
     assert code == 0, out
     assert applied_at_kill[0] == FAULTS[:1] and applied_at_kill[9] == FAULTS, applied_at_kill
+
+
+def test_run_heals_and_reports_a_master_killed_mid_fault(system_stack, tmp_path):
+    """`locust-chaos run` supervises its master: SIGKILLed while a component is killed and another paused, the
+    run ends interrupted (exit 3, the reason in verdict.json and junit.xml), its Locust worker is stopped and
+    both faults are healed — checked from outside, by pid, before the stack goes."""
+    stack = system_stack("shop")
+    killed, paused = stack.components["worker"].running_pid(), stack.components["api"].running_pid()
+    scenario = tmp_path / "lose-the-master.yaml"
+    scenario.write_text("""\
+name: lose-the-master
+system: shop
+load: {users: 4, spawn_rate: 4, run_time: 40s, user_classes: [OrderUser], wait: [0.2, 0.5]}
+values: {product: "l-{run_id}", stock: 1000}
+faults:
+  - {name: kill-worker, action: process.kill, target: worker, at: 0.5s, heal_after: 30s}
+  - {name: pause-api, action: process.pause, target: api, at: 1s, heal_after: 30s}
+invariants: {no_data_loss: {}}
+""")
+    report = tmp_path / "report"
+    proc = subprocess.Popen([CLI, "run", str(scenario), "--target", stack.profile_path, "--report-dir", str(report),
+                             "--workers", "1", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, cwd=ROOT)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: any("fault pause-api injected" in line for line in lines), 60, "both faults to land")
+        locust = {e["component"]: e for e in Ledger(str(report / "locust-processes.jsonl")).entries()}
+        master, worker = locust["locust-master"], locust["locust-worker-0"]
+        assert procs.is_stopped(paused)
+        os.kill(master["pid"], signal.SIGKILL)
+        code = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(timeout=5)
+    out = "".join(lines)
+    assert code == 3 and "Traceback" not in out, out[-3000:]
+    assert "INTERRUPTED" in out and "master lost" in out
+    verdict = load_verdict(report)
+    assert verdict["status"] == "interrupted" and verdict["overall"] == "unknown" and not verdict["passed"]
+    assert verdict["interrupted"]["why"].startswith(f"master lost (pid {master['pid']}, SIGKILL) at ")
+    assert verdict["invariants"][0]["status"] == "unknown"
+    assert [(f["name"], f["injected_at"] is not None, f["healed_at"] is not None) for f in verdict["faults"]] == \
+        [("kill-worker", True, True), ("pause-api", True, True)]
+    case = ElementTree.parse(report / "junit.xml").find(".//testcase[@name='interrupted']")
+    assert case.find("error").get("type") == "interrupted" and "master lost" in case.find("error").text
+    # Nothing left behind, by pid: no Locust process, no fault.
+    assert not procs.same_process(master["pid"], master["started"])
+    assert not procs.same_process(worker["pid"], worker["started"])
+    assert Journal(os.path.join(os.environ["LOCUST_CHAOS_HOME"], "journal.jsonl")).pending() == []
+    restarted = stack.components["worker"].running_pid()
+    assert restarted not in (None, killed) and procs.is_running(restarted)
+    assert procs.is_running(paused) and not procs.is_stopped(paused)
+    assert requests.get(f"{load_profile(stack.profile_path).host}/ready", timeout=5).status_code == 200
 
 
 MARKER_PLUGIN = '''"""A user's own fault family, loaded with --chaos-plugin: while applied, a marker file exists."""

@@ -156,3 +156,57 @@ def test_phases_cut_where_faults_took_effect():
     cut = phases(cols, windows, 0.0, 4.0)
     assert [(p["name"], p["start_s"], p["end_s"]) for p in cut] == [
         ("before faults", 0.0, 2.0), ("kill", 2.0, 3.2), ("after kill", 3.2, 4.0)]
+
+
+LOST_MASTER = """
+import sys
+from chaos_hooks.control.journal import Journal
+j = Journal(sys.argv[1])
+j.run_started({"run_id": "r1", "report_dir": sys.argv[2], "scenario": "s", "system": "shop", "target": "t.yaml",
+               "host": "http://h", "values": {"product": "p-r1"}, "seed": 3, "nemesis_seed": None,
+               "started_at": 100.0, "invariants": ["no_data_loss", "catch_up"],
+               "faults": [{"name": "kill", "group": "", "action": "process.kill", "target": "worker", "at_s": 1.0,
+                           "heal_after_s": 9.0, "description": "SIGKILL worker", "injected_at": None,
+                           "healed_at": None, "error": None},
+                          {"name": "later", "group": "", "action": "process.pause", "target": "api", "at_s": 30.0,
+                           "heal_after_s": 1.0, "description": "SIGSTOP api", "injected_at": None,
+                           "healed_at": None, "error": None}]})
+j.intent("process.kill", "kill", "t.yaml", {"x": 1})
+"""
+
+
+def test_a_run_whose_master_died_gets_an_interrupted_verdict_once(tmp_path):
+    """The journal's run record outlives its process: whoever finds it lost writes the interrupted verdict into
+    the run's report dir, and closes it (a second look finds nothing; a verdict on disk is never overwritten)."""
+    import json
+    import subprocess
+    import sys
+    from chaos_hooks.control import lost_runs
+    from chaos_hooks.control.journal import Journal
+    path, report = str(tmp_path / "journal.jsonl"), tmp_path / "report"
+    master = subprocess.run([sys.executable, "-c", LOST_MASTER, path, str(report)], capture_output=True, text=True)
+    assert master.returncode == 0, master.stderr
+    journal = Journal(path)
+    (run,) = journal.lost_runs()
+    journal.healed(journal.pending()[0]["id"])
+    written = lost_runs.settle(journal, lambda r: lost_runs.lost_reason(r["owner_pid"], "SIGKILL", 107.5), at=107.5)
+    assert [v["run_id"] for v in written] == ["r1"] and journal.lost_runs() == []
+    v = json.loads((report / "verdict.json").read_text())
+    assert v["status"] == "interrupted" and not v["passed"] and exit_code(v) == 3
+    assert v["interrupted"]["at_s"] == 7.5
+    assert v["interrupted"]["why"].startswith(f"master lost (pid {run['owner_pid']}, SIGKILL) at ")
+    assert [(i["name"], i["status"]) for i in v["invariants"]] == [("no_data_loss", "unknown"),
+                                                                     ("catch_up", "unknown")]
+    kill, later = v["faults"]
+    assert kill["injected_at"] is not None and kill["healed_at"] is not None and kill["error"] is None
+    assert later["injected_at"] is None
+    case = ElementTree.parse(report / "junit.xml").find(".//testcase[@name='interrupted']")
+    assert case.find("error").get("type") == "interrupted" and "master lost" in case.find("error").text
+    assert "INTERRUPTED" in render_table(v) and "history: none" in render_table(v)
+
+    again = tmp_path / "again"
+    subprocess.run([sys.executable, "-c", LOST_MASTER, path, str(again)], check=True)
+    again.mkdir(exist_ok=True)
+    (again / "verdict.json").write_text('{"kept": true}')  # it wrote its verdict, then died
+    assert lost_runs.settle(journal, lambda r: "x") == [] and journal.lost_runs() == []
+    assert json.loads((again / "verdict.json").read_text()) == {"kept": True}
