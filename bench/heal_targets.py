@@ -12,12 +12,15 @@ import socket
 import sys
 import time
 
+import psutil
 import psycopg
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from helpers import servers_only  # noqa: E402
+
+from chaos_hooks.common import procs  # noqa: E402
 
 LATENCY_MS = 400  # the latency toxic: a round trip under a quarter of it means the toxic is gone
 SLEEPERS = ("sleeper", "sleeper2")
@@ -126,6 +129,16 @@ class Targets:
                 return "the container's HTTP server did not answer within 30 s"
             time.sleep(0.05)
         return None
+
+    def own_sleepers(self) -> None:
+        """Makes both sleepers children of this process again. A copy an earlier run's heal started outlives
+        that run as an orphan of init, which may reap it late once killed; the heal then waits (up to 2 s) for
+        the zombie to go. Every Ctrl-C round starts as the first: its processes' parent reaps them at once."""
+        for name in SLEEPERS:
+            pid = pid_in(self.pidfiles[name])
+            if pid and psutil.Process(pid).ppid() != os.getpid():
+                procs.stop_pid(pid)
+                self.stack.launch(self.stack.components[name])
 
     # --- outside views, one per thing ----------------------------------------------------------------------
     def link_address(self, name: str) -> str:

@@ -170,12 +170,13 @@ def ctrl_c_round(t: Targets, tmp: str, n: int) -> dict[str, float]:
     with open(scenario, "w") as f:
         f.write(SCENARIO.format(latency=LATENCY_MS, container=CONTAINER_FAULT if t.container is not None else ""))
     home = os.path.join(tmp, "home")
+    t.own_sleepers()
     checks = all_at_once(t)
     with open(os.path.join(tmp, f"run{n}.log"), "w") as log:
         run = subprocess.Popen([LOCUST, "-f", os.path.join(HERE, "heal_user.py"), "--headless", "--only-summary",
                                 "--chaos-scenario-file", scenario, "--chaos-target", t.profile_path,
-                                "--chaos-report-dir", os.path.join(tmp, f"report{n}"), "--chaos-quiet",
-                                "-u", "2", "-r", "2", "-t", "300s", "--stop-timeout", "0", "--host", "http://127.0.0.1:9"],
+                                "--chaos-report-dir", os.path.join(tmp, f"report{n}"), "--chaos-quiet", "-u", "2",
+                                "-r", "2", "-t", "300s", "--stop-timeout", "0", "--host", "http://127.0.0.1:9"],
                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                env=dict(os.environ, LOCUST_CHAOS_HOME=home))
     try:
@@ -188,7 +189,7 @@ def ctrl_c_round(t: Targets, tmp: str, n: int) -> dict[str, float]:
         os.killpg(run.pid, signal.SIGINT)  # the run's own process group: what Ctrl-C at its terminal reaches
         seen = {name: gevent.spawn(await_true, healed, 60, f"Ctrl-C round: {name} healed")
                 for name, (_, healed) in checks.items()}
-        seen["exit"] = gevent.spawn(await_true, lambda: run.poll() is not None, 60, "Ctrl-C round: the master's exit")
+        seen["exit"] = gevent.spawn(await_true, lambda: run.poll() is not None, 60, "Ctrl-C round: the master exit")
         gevent.joinall(list(seen.values()), raise_error=True)
     finally:
         if run.poll() is None:
