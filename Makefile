@@ -30,6 +30,7 @@ bench: test-setup  ## every benchmark, one after the other, each ending with its
 	$(BIN)/python bench/fault_clock.py
 	$(BIN)/python bench/verify_history.py
 	$(BIN)/python bench/proxy_overhead.py
+	$(BIN)/python bench/heal_time.py
 
 clean:
 	rm -rf $(VENV) reports .locust-chaos

@@ -47,3 +47,17 @@ def test_harness_overhead_benchmark_runs_small():
 def test_verify_history_growth_table_runs_small():
     line = last_line_of(["bench/verify_history.py", "--sizes", "1000,2000"], 120)
     assert re.fullmatch(f"verify_history_s: {NUMBER}", line), line
+
+
+def test_heal_time_benchmark_runs_small():
+    out = subprocess.run([sys.executable, "bench/heal_time.py", "--rounds", "1", "--ctrl-c-rounds", "1"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-2000:]
+    lines = out.stdout.strip().splitlines()
+    assert re.fullmatch(f"heal_p95_s: {NUMBER}", lines[-2]), lines[-2]
+    assert re.fullmatch(f"heal_all_s: {NUMBER}", lines[-1]), lines[-1]
+    assert re.fullmatch(r"goal heal_all_s <= 1 s: (met|not met) \([0-9.]+ s\)", lines[-3]), lines[-3]
+    # every kind the harness heals has its row, the container row measured or its absence explained
+    for row in ("process.kill", "process.term", "process.pause", "datastore.outage redis",
+                "datastore.outage postgresql", "network.latency", "network.down", "container"):
+        assert any(line.startswith(row) for line in lines), row
