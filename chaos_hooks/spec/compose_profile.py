@@ -1,7 +1,8 @@
 """A starting target profile from a docker compose file (`locust-chaos init --compose FILE`): every service
 listed, roles guessed from images (redis, postgres, rabbitmq, nats, toxiproxy) and commented for the user to
-confirm. Addresses are the services' published ports on 127.0.0.1 (the harness on the host); a service that
-publishes nothing is named by its service name (the harness inside the compose network). Passwords found in the
+confirm. A service that publishes its port is addressed as `{service, port}` (plus `url:` for a datastore): the
+harness looks the published port up through the Docker API when a run starts, so nothing is hand-copied; a
+service that publishes nothing is named by its service name (the harness inside the compose network). Passwords found in the
 file are never copied: the profile refers to them as ${NAME} from the environment."""
 import os
 
@@ -27,9 +28,15 @@ def _published(service: dict, container_port: int) -> int | None:
     return None
 
 
-def _address(name: str, service: dict, port: int) -> str:
-    published = _published(service, port)
-    return f"127.0.0.1:{published}" if published else f"{name}:{port}"
+def _url(name: str, service: dict, port: int, url: str) -> str:
+    """url (on the compose network, host `name`) as a profile value: {url, service, port} when published."""
+    if _published(service, port) is None:
+        return url
+    return f'{{url: "{url}", service: {name}, port: {port}}}'
+
+
+def _http(name: str, service: dict, port: int) -> str:
+    return f"{{service: {name}, port: {port}}}" if _published(service, port) is not None else f"http://{name}:{port}"
 
 
 def _env(service: dict) -> dict:
@@ -81,7 +88,7 @@ def compose_profile(path: str, project: str | None = None) -> str:
         if image.startswith("locustio/") or name.startswith("locust"):
             continue  # the load generators: not part of the system under test
         if "toxiproxy" in image:
-            toxiproxy = f"http://{_address(name, service, 8474)}"
+            toxiproxy = _http(name, service, 8474)
             notes.append(f"  # {name}: Toxiproxy ({image}): network faults act on its proxies (links)")
             continue
         if kind:
@@ -92,26 +99,26 @@ def compose_profile(path: str, project: str | None = None) -> str:
             if scheme == "postgresql":
                 user = env.get("POSTGRES_USER", "postgres")
                 password = ":${POSTGRES_PASSWORD}" if "POSTGRES_PASSWORD" in env else ""
-                url = f"postgresql://{user}{password}@{_address(name, service, port)}/{env.get('POSTGRES_DB', user)}"
+                url = f"postgresql://{user}{password}@{name}:{port}/{env.get('POSTGRES_DB', user)}"
             elif scheme == "amqp":
                 user = env.get("RABBITMQ_DEFAULT_USER", "guest")
                 password = "${RABBITMQ_DEFAULT_PASS}" if "RABBITMQ_DEFAULT_PASS" in env else "guest"
-                url = f"amqp://{user}:{password}@{_address(name, service, port)}/%2F"
+                url = f"amqp://{user}:{password}@{name}:{port}/%2F"
             elif scheme == "redis":
-                url = f"redis://{_address(name, service, port)}/0"
+                url = f"redis://{name}:{port}/0"
             else:
-                url = f"nats://{_address(name, service, port)}"
-            datastores.append(f"  {role}: {url}   # guessed from {image}: confirm")
+                url = f"nats://{name}:{port}"
+            datastores.append(f"  {role}: {_url(name, service, port, url)}   # guessed from {image}: confirm")
             components.append(f"  {role}: {{service: {name}}}   # datastore.outage stops or pauses this container")
             continue
         components.append(f"  {name}: {{service: {name}}}   # {image or 'built here'}: rename to the role your "
                           f"scenarios use (worker, api, ...)")
         for entry in service.get("ports") or []:
             if host is None:
-                published = str(entry.get("published") if isinstance(entry, dict) else str(entry).split(":")[-2]
-                                if ":" in str(entry) else "")
-                if published.isdigit():
-                    host = f"http://127.0.0.1:{published}"
+                target = str(entry.get("target", "") if isinstance(entry, dict) else str(entry).split(":")[-1]
+                             if ":" in str(entry) else "").split("/")[0]
+                if target.isdigit():
+                    host = f"{{service: {name}, port: {target}}}"
     lines = [
         f"# Target profile written by `locust-chaos init --compose {path}`: every service of the compose file, roles",
         "# guessed from their images. Confirm each guess, then fill in ready, setup and reads for your system.",
