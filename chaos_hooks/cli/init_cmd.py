@@ -56,7 +56,7 @@ def run(args) -> int:
     if os.path.exists(args.output) and not args.force:
         raise ScenarioError(f"{args.output}: already exists (use --force to overwrite)")
     try:
-        text = compose_profile(args.compose) if args.compose else TEMPLATE.format(path=args.output)
+        text = compose_profile(args.compose, output=args.output) if args.compose else TEMPLATE.format(path=args.output)
         with open(args.output, "w") as f:
             f.write(text)
     except OSError as err:

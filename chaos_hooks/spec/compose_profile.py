@@ -5,6 +5,7 @@ harness looks the published port up through the Docker API when a run starts, so
 service that publishes nothing is named by its service name (the harness inside the compose network). Passwords found in the
 file are never copied: the profile refers to them as ${NAME} from the environment."""
 import os
+import re
 
 import yaml
 
@@ -16,27 +17,37 @@ DATASTORE_IMAGES = {  # image name fragment -> (datastore name, scheme, containe
 }
 
 
-def _published(service: dict, container_port: int) -> int | None:
+# A short-syntax port: [IP:][PUBLISHED:]TARGET[/PROTO]; PUBLISHED may be a range, ${VAR:-default} or left out
+# (then Docker picks one): every entry of `ports:` is published somewhere, which the Docker API tells at run time.
+_PORT = re.compile(r"^(?:\d+\.\d+\.\d+\.\d+:|\[[^\]]*\]:)?(?:(?:\$\{[^}]*\}|[\d-]*):)?(?P<target>\d+)(?:/\w+)?$")
+
+
+def _target_ports(service: dict) -> list[int]:
+    """The container ports the service publishes on the host."""
+    out = []
     for entry in service.get("ports") or []:
-        if isinstance(entry, dict):
-            if int(entry.get("target", 0)) == container_port and entry.get("published"):
-                return int(entry["published"])
-            continue
-        parts = str(entry).split(":")
-        if len(parts) >= 2 and parts[-1].split("/")[0] == str(container_port):
-            return int(parts[-2])
-    return None
+        target = str(entry.get("target", "")) if isinstance(entry, dict) else None
+        if target is None:
+            m = _PORT.match(str(entry).strip())
+            target = m["target"] if m else ""
+        if target.isdigit():
+            out.append(int(target))
+    return out
+
+
+def _published(service: dict, container_port: int) -> bool:
+    return container_port in _target_ports(service)
 
 
 def _url(name: str, service: dict, port: int, url: str) -> str:
     """url (on the compose network, host `name`) as a profile value: {url, service, port} when published."""
-    if _published(service, port) is None:
+    if not _published(service, port):
         return url
     return f'{{url: "{url}", service: {name}, port: {port}}}'
 
 
 def _http(name: str, service: dict, port: int) -> str:
-    return f"{{service: {name}, port: {port}}}" if _published(service, port) is not None else f"http://{name}:{port}"
+    return f"{{service: {name}, port: {port}}}" if _published(service, port) else f"http://{name}:{port}"
 
 
 def _env(service: dict) -> dict:
@@ -75,8 +86,8 @@ def _project_name(path: str) -> str:
     return "".join(c for c in name.lower() if c.isalnum() or c in "-_")
 
 
-def compose_profile(path: str, project: str | None = None) -> str:
-    """The profile's text."""
+def compose_profile(path: str, project: str | None = None, output: str = "target.yaml") -> str:
+    """The text of the profile to be written at output (its compose.file is relative to it, as profile paths are)."""
     services = load_compose(path)["services"]
     project = project or _project_name(path)
     datastores, components, notes, host, toxiproxy = [], [], [], None, None
@@ -113,19 +124,16 @@ def compose_profile(path: str, project: str | None = None) -> str:
             continue
         components.append(f"  {name}: {{service: {name}}}   # {image or 'built here'}: rename to the role your "
                           f"scenarios use (worker, api, ...)")
-        for entry in service.get("ports") or []:
-            if host is None:
-                target = str(entry.get("target", "") if isinstance(entry, dict) else str(entry).split(":")[-1]
-                             if ":" in str(entry) else "").split("/")[0]
-                if target.isdigit():
-                    host = f"{{service: {name}, port: {target}}}"
+        published = _target_ports(service)
+        if host is None and published:
+            host = f"{{service: {name}, port: {published[0]}}}"
     lines = [
         f"# Target profile written by `locust-chaos init --compose {path}`: every service of the compose file, roles",
         "# guessed from their images. Confirm each guess, then fill in ready, setup and reads for your system.",
         f"# Check it with:  locust-chaos validate SCENARIO --target THIS_FILE",
         f"host: {host or 'http://127.0.0.1:8080'}   # what the Locust users load: confirm",
         "ready: none                                # or {http: GET /health, expect: 200}",
-        f"compose: {{project: {project}, file: {os.path.relpath(os.path.abspath(path))}}}",
+        f"compose: {{project: {project}, file: {os.path.relpath(os.path.abspath(path), os.path.dirname(os.path.abspath(output)))}}}",
         "datastores:" if datastores else "datastores: {}",
         *datastores,
         "components:                                # container components, resolved through compose labels",
