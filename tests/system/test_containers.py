@@ -274,7 +274,7 @@ def test_profile_addresses_come_from_published_ports_when_a_run_starts(scaled, t
     def profile(host: str, datastores: str = "{}") -> str:
         target.write_text(f"compose: {{project: {project}, file: {path}}}\nhost: {host}\n"
                           f"ready: {{http: GET /, expect: 200}}\ndatastores: {datastores}\n"
-                          f"reads: {{persisted: {{http: GET /, path: rows}}}}\n")
+                          f"reads: {{persisted: {{http: GET /rows.json, path: rows}}}}\n")
         return str(target)
 
     def validate(host: str, **env) -> tuple[int, str]:
@@ -290,8 +290,12 @@ def test_profile_addresses_come_from_published_ports_when_a_run_starts(scaled, t
     assert resolved.datastores["cache"] == f"redis://:pw@127.0.0.1:{first}/3"
     assert get("127.0.0.1", int(second)) == 200
 
-    code, out = validate("{service: web, port: 8000, index: 2}")  # the ready check goes to the published port
-    assert code == 0 and f"ready http://127.0.0.1:{second}/" in out, out
+    # validate tries every read once: web #2 serves a rows document, written into its container
+    subprocess.run(["docker-compose", "-p", project, "-f", path, "exec", "-T", "--index", "2", "web", "python", "-c",
+                    "open('/tmp/rows.json', 'w').write('{\"rows\": []}')"], check=True, capture_output=True,
+                   timeout=60)
+    code, out = validate("{service: web, port: 8000, index: 2}")  # ready and the read go to the published port
+    assert code == 0 and f"ready http://127.0.0.1:{second}/" in out and "1 of 1 read(s) answered" in out, out
     # A scaled service without index, and a port the service does not publish: the profile is wrong (exit 2).
     code, out = validate("{service: web, port: 8000}")
     assert code == 2 and out.strip().startswith(f"locust-chaos: error: {target}:2: host.service: ") and \
