@@ -160,6 +160,9 @@ def main() -> None:
             ratios = {}
             for setup in setups:
                 plain, rec = rps[(setup, "plain")], rps[(setup, "recorded")]
+                if 0 in plain or 0 in rec:  # workers report their stats every 3 s: a shorter run may count none
+                    raise SystemExit(f"bench: a {setup} run counted no request in {args.seconds} s; "
+                                     "give --seconds 4 or more")
                 per_round = [b / a for a, b in zip(plain, rec)]
                 ratios[setup] = statistics.median(rec) / statistics.median(plain)
                 print(f"{setup:22}{spread(plain):>22}{spread(rec):>22}"
