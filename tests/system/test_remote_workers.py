@@ -11,6 +11,7 @@ import subprocess
 import uuid
 
 import pytest
+import redis
 
 from chaos_hooks.common.procs import free_port, stop_pid
 from helpers import BIN, ROOT, history_records, load_verdict, sql, wait_for
@@ -87,12 +88,32 @@ def run_master(stack, tmp_path, two_hosts, scenario: str, kill_worker_at: str | 
     try:
         if kill_worker_at:
             wait_for(lambda: kill_worker_at in (tmp_path / "master.log").read_text(), 60, kill_worker_at)
-            workers[1].send_signal(signal.SIGKILL)
+            kill_with_answers_in_flight(stack, workers[1])
         code = master.wait(timeout=180)
     finally:
         for proc in [master, *workers]:
             stop_pid(proc.pid)
     return code, load_verdict(report), history_records(report), [log.read_text() for log in logs], tmp_path
+
+
+def kill_with_answers_in_flight(stack, worker) -> None:
+    """SIGKILL a worker while the shop holds orders it accepted from that worker and whose answers have not
+    reached it: the certain window for 'unshipped'. The test's own API link delays every answer by 4 s (under the
+    users' 5 s timeout); once orders accepted after that from both load generators are in the shop's idempotency
+    hash, each generator has one waiting for its answer, and the kill lands inside that wait."""
+    import requests
+    cache = redis.Redis.from_url(stack.datastores["cache"])
+    toxics = f"{stack.toxiproxy_url}/proxies/api-remote/toxics"
+    resp = requests.post(toxics, json={"name": "hold-answers", "type": "latency", "stream": "downstream",
+                                       "attributes": {"latency": 4000}}, timeout=5)
+    assert resp.status_code == 200, resp.text
+    before = set(cache.hkeys("idempotency"))
+    try:
+        wait_for(lambda: len({k.split(b"-")[0] for k in set(cache.hkeys("idempotency")) - before}) == 2, 3,
+                 "orders accepted from both load generators after their answers were held")
+        worker.send_signal(signal.SIGKILL)
+    finally:
+        requests.delete(f"{toxics}/hold-answers", timeout=5)
 
 
 SCENARIO = """\
