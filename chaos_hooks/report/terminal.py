@@ -42,7 +42,8 @@ def render_table(verdict: dict) -> str:
         lines.append(f"  nemesis seed: {verdict['nemesis_seed']} (the same seed reproduces the schedule)")
     lines += _phases(verdict.get("phases") or [])
     catch = verdict.get("catch_up_s")
-    lines.append(f"  catch-up: {catch:.2f}s after the load ended" if catch is not None else "  catch-up: not reached")
+    note = verdict.get("catch_up_note") or "not reached"
+    lines.append(f"  catch-up: {catch:.2f}s after the load ended" if catch is not None else f"  catch-up: {note}")
     for role, why in verdict.get("reads_failed", {}).items():
         lines.append(f"  read {role} failed: {why}")
     for lost in verdict.get("lost_workers", []):

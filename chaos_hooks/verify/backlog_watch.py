@@ -143,6 +143,9 @@ class CatchUpWatch:
         acknowledged operations are not kept (it raises ReadFailed when they cannot be read). A backlog that
         is not empty at the bound is "stuck" when neither it nor the rows moved for `stuck_after` seconds,
         else "draining"; either way its holders and queued keys are read once more."""
+        if self.backlog_read is None and self.rows_read is None:  # nothing could ever move: waiting shows nothing
+            return CatchUp(self.since, unreadable=True,
+                           reason="not observable: the target profile has no backlog or persisted read")
         started = time.monotonic()
         deadline = max(self.since + bound + 1.0, time.time() + 1.0)
         unchecked = object()

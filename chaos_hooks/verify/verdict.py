@@ -47,6 +47,7 @@ def build_verdict(run, history, results, reads, seen, problems: list[str], parti
         "phases": phases(run.store.columns(), run.fault_windows(), t0 or 0.0,
                          run.load_ended_at or time.time()) if t0 else [],
         "catch_up_s": round(seen.seconds, 3) if seen is not None and seen.seconds is not None else None,
+        "catch_up_note": seen.reason if seen is not None and seen.seconds is None else "",
         "workers": len(complete), "history_complete": not run.lost,
         "lost_workers": [{"node": n, **v} for n, v in sorted(run.lost.items())],
         "missing_history_from": sorted(run.lost),

@@ -210,3 +210,19 @@ def test_a_run_whose_master_died_gets_an_interrupted_verdict_once(tmp_path):
     (again / "verdict.json").write_text('{"kept": true}')  # it wrote its verdict, then died
     assert lost_runs.settle(journal, lambda r: "x") == [] and journal.lost_runs() == []
     assert json.loads((again / "verdict.json").read_text()) == {"kept": True}
+
+
+def test_a_profile_with_nothing_to_watch_concludes_at_once_and_says_so(tmp_path):
+    """No backlog and no persisted read: nothing could ever show the system catching up, so the wait is skipped
+    (it used to take the whole bound) and the verdict says why there is no catch-up time."""
+    import time
+    from chaos_hooks.spec.profile import load_profile
+    from chaos_hooks.verify.backlog_watch import CatchUpWatch
+    path = tmp_path / "target.yaml"
+    path.write_text("host: http://127.0.0.1:9\n")
+    watch = CatchUpWatch(load_profile(str(path)), ctx=None, since=time.time())
+    started = time.monotonic()
+    seen = watch.conclude(lambda: 0, bound=30.0)
+    assert time.monotonic() - started < 1.0
+    assert seen.unreadable and not seen.caught_up and seen.seconds is None
+    assert seen.reason == "not observable: the target profile has no backlog or persisted read"
