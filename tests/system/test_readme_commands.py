@@ -26,4 +26,4 @@ def test_every_sh_block_of_the_readme_runs(tmp_path):
     assert all(f">>> README block {i}" in done.stdout for i in range(len(blocks)))
     assert "exit 1: the checker caught the seeded bug" in done.stdout
     verdict = load_verdict(os.path.join(ROOT, "reports", "chaos", "readme"))
-    assert verdict["scenario"] == "worker-crash" and verdict["status"] == "valid"
+    assert verdict["scenario"] == "api-kill" and verdict["status"] == "valid" and verdict["values"]["stock"] == 300
