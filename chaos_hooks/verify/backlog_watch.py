@@ -71,8 +71,14 @@ class CatchUpWatch:
         self.errors: list[str] = []
         self.greenlet = None
 
+    @property
+    def observable(self) -> bool:
+        """Whether anything can show the system catching up: a backlog read or a persisted read."""
+        return self.backlog_read is not None or self.rows_read is not None
+
     def start(self) -> "CatchUpWatch":
-        self.greenlet = gevent.spawn(self._sample_forever)
+        if self.observable:  # with nothing to read, sampling would only wake up to read nothing
+            self.greenlet = gevent.spawn(self._sample_forever)
         return self
 
     def stop(self) -> None:
@@ -143,7 +149,7 @@ class CatchUpWatch:
         acknowledged operations are not kept (it raises ReadFailed when they cannot be read). A backlog that
         is not empty at the bound is "stuck" when neither it nor the rows moved for `stuck_after` seconds,
         else "draining"; either way its holders and queued keys are read once more."""
-        if self.backlog_read is None and self.rows_read is None:  # nothing could ever move: waiting shows nothing
+        if not self.observable:  # waiting out the bound could show nothing
             return CatchUp(self.since, unreadable=True,
                            reason="not observable: the target profile has no backlog or persisted read")
         started = time.monotonic()

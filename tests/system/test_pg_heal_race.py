@@ -30,11 +30,12 @@ from chaos_hooks.spec.profile import load_profile
 from chaos_hooks.spec.scenario import FaultSpec
 profile = load_profile(sys.argv[1])
 journal = Journal(sys.argv[2])
-fault = build_faults([FaultSpec("db-down", "datastore.outage", "db", 0.5, 5.0, {})], profile)[0]
+spec = FaultSpec("db-down", "datastore.outage", "db", 0.5, 5.0, {})
+fault = build_faults([spec], profile)[0]
 fault.preflight()
 t0 = time.monotonic()
 print("t0", flush=True)
-time.sleep(0.5)
+time.sleep(spec.at)  # the fault's scheduled moment, as the master's scheduler keeps it
 entry = journal.intent(fault.action, "db-down", profile.source, fault.heal_record())
 fault.inject()
 print("injected", flush=True)

@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 import redis
+import requests
 
 from chaos_hooks.common.procs import free_port, stop_pid
 from helpers import BIN, ROOT, history_records, load_verdict, sql, wait_for
@@ -51,7 +52,6 @@ def two_hosts():
 
 def forward(stack, port: int) -> None:
     """The shop's API listens on loopback: the stack's own fault proxy opens it on this host's veth address."""
-    import requests
     api = stack.values["api.url"].split("//")[1]
     resp = requests.post(f"{stack.toxiproxy_url}/proxies", json={"name": "api-remote", "listen": f"0.0.0.0:{port}",
                                                                  "upstream": api, "enabled": True}, timeout=5)
@@ -101,7 +101,6 @@ def kill_with_answers_in_flight(stack, worker) -> None:
     reached it: the certain window for 'unshipped'. The test's own API link delays every answer by 4 s (under the
     users' 5 s timeout); once orders accepted after that from both load generators are in the shop's idempotency
     hash, each generator has one waiting for its answer, and the kill lands inside that wait."""
-    import requests
     cache = redis.Redis.from_url(stack.datastores["cache"])
     toxics = f"{stack.toxiproxy_url}/proxies/api-remote/toxics"
     resp = requests.post(toxics, json={"name": "hold-answers", "type": "latency", "stream": "downstream",

@@ -2,6 +2,7 @@
 loss split into lost / stuck / in flight, interrupted runs, invariant instances over named reads, phases cut
 at the actual fault times."""
 import textwrap
+import time
 from types import SimpleNamespace
 from xml.etree import ElementTree
 
@@ -14,7 +15,8 @@ from chaos_hooks.report import junit
 from chaos_hooks.report.terminal import render_table
 from chaos_hooks.spec.scenario import parse_scenario
 from chaos_hooks.verify import verification
-from chaos_hooks.verify.backlog_watch import CatchUp
+from chaos_hooks.spec.profile import load_profile
+from chaos_hooks.verify.backlog_watch import CatchUp, CatchUpWatch
 from chaos_hooks.verify.phases import phases
 from chaos_hooks.verify.read_results import ReadResults
 from chaos_hooks.verify.verdict import build_verdict, exit_code
@@ -215,12 +217,10 @@ def test_a_run_whose_master_died_gets_an_interrupted_verdict_once(tmp_path):
 def test_a_profile_with_nothing_to_watch_concludes_at_once_and_says_so(tmp_path):
     """No backlog and no persisted read: nothing could ever show the system catching up, so the wait is skipped
     (it used to take the whole bound) and the verdict says why there is no catch-up time."""
-    import time
-    from chaos_hooks.spec.profile import load_profile
-    from chaos_hooks.verify.backlog_watch import CatchUpWatch
     path = tmp_path / "target.yaml"
     path.write_text("host: http://127.0.0.1:9\n")
-    watch = CatchUpWatch(load_profile(str(path)), ctx=None, since=time.time())
+    watch = CatchUpWatch(load_profile(str(path)), ctx=None, since=time.time()).start()
+    assert not watch.observable and watch.greenlet is None  # nothing sampled through the run either
     started = time.monotonic()
     seen = watch.conclude(lambda: 0, bound=30.0)
     assert time.monotonic() - started < 1.0
