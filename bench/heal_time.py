@@ -164,6 +164,11 @@ def all_at_once(t: Targets) -> dict[str, tuple]:
     return checks
 
 
+def _sigint_default() -> None:
+    """In the master before exec: Ctrl-C acts even when this benchmark runs as a background job (SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def ctrl_c_round(t: Targets, tmp: str, n: int) -> dict[str, float]:
     """Seconds from SIGINT until each fault is seen healed, and until the run exited ("exit")."""
     scenario = os.path.join(tmp, "heal-all.yaml")
@@ -178,7 +183,7 @@ def ctrl_c_round(t: Targets, tmp: str, n: int) -> dict[str, float]:
                                 "--chaos-report-dir", os.path.join(tmp, f"report{n}"), "--chaos-quiet", "-u", "2",
                                 "-r", "2", "-t", "300s", "--stop-timeout", "0", "--host", "http://127.0.0.1:9"],
                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                               env=dict(os.environ, LOCUST_CHAOS_HOME=home))
+                               env=dict(os.environ, LOCUST_CHAOS_HOME=home), preexec_fn=_sigint_default)
     try:
         for name, (applied, _) in checks.items():
             await_true(lambda: applied() or run.poll() is not None, 90, f"Ctrl-C round: {name} applied")

@@ -1,10 +1,15 @@
 import os
+import signal
 import sys
 import tempfile
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+# Started from a shell's background job, we inherit SIGINT ignored, and so would every Locust master the tests
+# Ctrl-C: a child keeps an ignored signal across exec. A handler is reset to the default there instead.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 # Nothing a test does touches the checkout's own state dir (.locust-chaos): a session-wide one by default.
 os.environ.setdefault("LOCUST_CHAOS_HOME", tempfile.mkdtemp(prefix="locust-chaos-tests-home-"))
 
