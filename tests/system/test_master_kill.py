@@ -1,4 +1,4 @@
-"""SIGKILL of the Locust master while faults are applied to a long-lived stack (`stack up`), at ten seeded
+"""SIGKILL of the Locust master while faults are applied to a long-lived stack (`stack up`), at five seeded
 moments: whatever was applied at that moment, `locust-chaos heal` leaves nothing of it — no paused process,
 no toxic, no disabled proxy link, every killed component running again, and the system answering — and writes
 the run's interrupted verdict. Under `locust-chaos run` the supervisor does all that itself and exits 3."""
@@ -21,6 +21,7 @@ from chaos_hooks.targets.ledger import Ledger
 from helpers import BIN, CLI, ROOT, load_verdict, run_cli, wait_for
 
 pytestmark = pytest.mark.slow
+ATTEMPTS = 5
 FAULTS = ["kill-worker", "pause-api", "slow-db", "cut-cache", "freeze-db"]
 SCENARIO = """\
 name: kill-the-master
@@ -63,7 +64,7 @@ def test_heal_after_the_master_is_killed_mid_fault_leaves_nothing_applied(tmp_pa
     applied_at_kill = []
     try:
         profile = load_profile(default_profile_path())
-        for attempt in range(10):
+        for attempt in range(ATTEMPTS):
             log = tmp_path / f"master-{attempt}.log"
             with open(log, "w") as out:
                 master = subprocess.Popen([os.path.join(BIN, "locust"), "-f", "locustfiles/shop.py", "--headless",
@@ -71,7 +72,7 @@ def test_heal_after_the_master_is_killed_mid_fault_leaves_nothing_applied(tmp_pa
                                            str(tmp_path / f"report-{attempt}")], cwd=ROOT, stdout=out,
                                           stderr=subprocess.STDOUT, env=dict(os.environ, LOCUST_CHAOS_HOME=str(home)))
             wait_for(lambda: "fault kill-worker injected" in log.read_text(), 60, "the first fault to land")
-            if attempt == 9:  # the last one with all five applied; the first with one alone (0.7 s before the next)
+            if attempt == ATTEMPTS - 1:  # the last with all five applied; the first with one (0.7 s before the next)
                 wait_for(lambda: "fault freeze-db injected" in log.read_text(), 10, "the last fault to land")
             elif attempt > 0:  # the others at seeded moments from the first injection to after the last
                 moment = time.monotonic() + rnd.uniform(0.0, 2.2)
@@ -98,7 +99,8 @@ def test_heal_after_the_master_is_killed_mid_fault_leaves_nothing_applied(tmp_pa
     finally:
         code, out = run_cli(["stack", "down"], home)
     assert code == 0, out
-    assert applied_at_kill[0] == FAULTS[:1] and applied_at_kill[9] == FAULTS, applied_at_kill
+    assert applied_at_kill[0] == FAULTS[:1] and applied_at_kill[-1] == FAULTS, applied_at_kill
+    assert len({len(a) for a in applied_at_kill}) >= 3, applied_at_kill  # the seeded moments fall apart
 
 
 def test_run_heals_and_reports_a_master_killed_mid_fault(system_stack, tmp_path):

@@ -1,6 +1,8 @@
 """End-to-end chaos runs of the reference shop through `locust-chaos run --target`, against a stack the test
 started, so that what the shop kept can be read independently afterwards (SQL counts, Redis reads) and
-compared with the verdict. Each seeded bug must fail the right invariant with the right figure."""
+compared with the verdict. Each seeded bug must fail the right invariant with the right figure. The kill runs
+are tests/system/scenarios/shop-crash.yaml (worker-crash in a shorter window); the presets themselves run
+clean in test_readme_commands.py and test_presets.py."""
 import os
 import re
 from collections import defaultdict
@@ -12,6 +14,7 @@ import xmlschema
 from helpers import ROOT, chaos_run, invariant, redis_get, sql
 
 pytestmark = pytest.mark.slow
+CRASH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios", "shop-crash.yaml")
 
 
 def kept(stack, product) -> list[tuple[str, str]]:
@@ -32,8 +35,8 @@ def acked(history) -> dict[str, set]:
 def test_clean_shop_passes_worker_crash_with_and_without_workers_and_a_flash_sale(system_stack, tmp_path):
     stack = system_stack("shop")
     for workers in (0, 2):
-        code, out, verdict, history = chaos_run(stack, tmp_path, "worker-crash", "--workers", str(workers),
-                                                "--run-time", "16s", name=f"wc-{workers}")  # heal at 15 s
+        code, out, verdict, history = chaos_run(stack, tmp_path, CRASH, "--workers", str(workers),
+                                                name=f"wc-{workers}")  # killed at 1 s, healed at 6 s, ends at 7 s
         assert code == 0, out[-3000:]
         assert {i["name"]: i["status"] for i in verdict["invariants"]} == {
             "no_data_loss": "valid", "no_oversell": "valid", "no_duplicates": "valid", "catch_up": "valid"}
@@ -41,12 +44,14 @@ def test_clean_shop_passes_worker_crash_with_and_without_workers_and_a_flash_sal
         product = verdict["values"]["product"]
         rows = kept(stack, product)
         ids = acked(history)
-        assert len(ids) > 50 and set(ids) <= {k for k, _ in rows}  # every acknowledged order was kept
+        unknown = {op["key"] for op in history if op["outcome"] == "info"}  # cut off mid-request at the end
+        assert len(ids) > 50 and set(ids) <= {k for k, _ in rows} <= set(ids) | unknown  # acked: kept; nothing else
         assert len(rows) == len({k for k, _ in rows})  # once
-        assert all(len(v) == 1 for v in ids.values()) and {i for v in ids.values() for i in v} == {i for _, i in rows}
-        assert redis_get(stack.datastores["cache"], f"stock:{product}") + len(rows) == 100
+        assert all(len(v) == 1 for v in ids.values())
+        assert {i for v in ids.values() for i in v} == {i for k, i in rows if k in ids}  # with the id told
+        assert redis_get(stack.datastores["cache"], f"stock:{product}") + len(rows) == verdict["values"]["stock"]
         (fault,) = verdict["faults"]
-        assert fault["error"] is None and 4.9 <= fault["injected_at"] <= 5.6 and 14.9 <= fault["healed_at"] <= 16.5
+        assert fault["error"] is None and 0.9 <= fault["injected_at"] <= 1.6 and 5.9 <= fault["healed_at"] <= 7.5
         # The kill mattered: orders sent once the worker was dead (the kill returns when the pid is gone) and
         # acknowledged before its restart were written only after the restart.
         down = (verdict["started_at"] + fault["injected_at"], verdict["started_at"] + fault["healed_at"])
@@ -56,10 +61,10 @@ def test_clean_shop_passes_worker_crash_with_and_without_workers_and_a_flash_sal
                                                    "FROM orders WHERE product_id = %s", (product,)))
         assert queued and all(float(written[k]) >= down[1] - 0.05 for k in queued)
         assert fault["facts"]["backlog_at_heal"] > 0
-        # The live line (a line every 5 s in a log) showed the kill while it lasted: +10 s falls inside 5-15 s.
+        # The live line (a line every 5 s in a log) showed the kill while it lasted: +5 s falls inside 1-6 s.
         assert re.search(r"\[chaos\] \+\s*\d+\.\ds  ops \d+  acked \d+  active: kill-worker \d+s left", out), out[-3000:]
 
-    code, out, verdict, history = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "8s", name="fs")
+    code, out, verdict, history = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "5s", name="fs")
     assert code == 0, out[-3000:]
     assert verdict["status"] == "valid"
     # Double submits happened: two attempts of one key in flight at once, and still one order, one id.
@@ -76,7 +81,9 @@ def test_clean_shop_passes_worker_crash_with_and_without_workers_and_a_flash_sal
 
 def test_ack_before_commit_loses_acknowledged_orders(system_stack, tmp_path):
     stack = system_stack("shop", bugs=["ack-before-commit"])
-    code, out, verdict, history = chaos_run(stack, tmp_path, "worker-crash", "--run-time", "10s")
+    # Ends (and heals) at 4 s: what the restarted writer holds in memory cannot reach the database before the
+    # counts below are read (it writes 8 s after acknowledging).
+    code, out, verdict, history = chaos_run(stack, tmp_path, CRASH, "--run-time", "4s")
     assert code == 1, out[-3000:]
     lost = set(acked(history)) - {k for k, _ in kept(stack, verdict["values"]["product"])}
     loss = invariant(verdict, "no_data_loss")
@@ -94,7 +101,7 @@ def test_ack_before_commit_loses_acknowledged_orders(system_stack, tmp_path):
 
 def test_non_atomic_reserve_oversells(system_stack, tmp_path):
     stack = system_stack("shop", bugs=["non-atomic-reserve"])
-    code, out, verdict, _ = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "8s")
+    code, out, verdict, _ = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "5s")
     assert code == 1, out[-3000:]
     product = verdict["values"]["product"]
     units_kept, left = len(kept(stack, product)), redis_get(stack.datastores["cache"], f"stock:{product}")
@@ -109,7 +116,7 @@ def test_non_atomic_reserve_oversells(system_stack, tmp_path):
 
 def test_no_idempotency_duplicates_retried_orders(system_stack, tmp_path):
     stack = system_stack("shop", bugs=["no-idempotency"])
-    code, out, verdict, history = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "8s")
+    code, out, verdict, history = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "5s")
     assert code == 1, out[-3000:]
     rows = kept(stack, verdict["values"]["product"])
     per_key = defaultdict(int)
@@ -123,7 +130,7 @@ def test_no_idempotency_duplicates_retried_orders(system_stack, tmp_path):
 def test_racy_idempotency_acknowledges_two_orders_for_one_key(system_stack, tmp_path):
     """Double submits race past the idempotency check: two ids acknowledged, one row kept, a unit leaked."""
     stack = system_stack("shop", bugs=["racy-idempotency"])
-    code, out, verdict, history = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "8s")
+    code, out, verdict, history = chaos_run(stack, tmp_path, "flash-sale", "--run-time", "5s")
     assert code == 1, out[-3000:]
     product = verdict["values"]["product"]
     rows = kept(stack, product)
