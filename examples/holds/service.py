@@ -97,6 +97,15 @@ def _pid(path: str) -> int | None:
         return None
 
 
+def _alive(pid: int) -> bool:
+    """Still running: a zombie has exited (its stat state is Z) and only waits for init to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def down() -> None:
     for name, pidfile, sig in (("api", "api.pid", signal.SIGTERM), ("worker", "worker.pid", signal.SIGTERM),
                                ("postgres", "pg/postmaster.pid", signal.SIGINT), ("redis", "redis.pid", signal.SIGTERM)):
@@ -108,13 +117,9 @@ def down() -> None:
         except ProcessLookupError:
             continue
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
+        while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        else:
+        if _alive(pid):
             os.kill(pid, signal.SIGKILL)
         print(f"holds: stopped {name} (pid {pid})")
     shutil.rmtree(HOME, ignore_errors=True)

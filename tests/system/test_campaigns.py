@@ -101,14 +101,14 @@ def test_replay_of_a_random_nemesis_run_draws_the_same_schedule_and_verdict(camp
 def test_shrink_finds_the_kill_and_the_printed_command_fails_no_data_loss_again(campaign, tmp_path):
     _, _, _, rows, _ = campaign
     failed = rows["four-faults"]["report"]
-    proc = subprocess.run([CLI, "shrink", failed, "--budget", "50s"], capture_output=True, text=True, timeout=300,
+    proc = subprocess.run([CLI, "shrink", failed, "--budget", "35s"], capture_output=True, text=True, timeout=300,
                           cwd=ROOT)
     code, stdout, out = proc.returncode, proc.stdout, proc.stdout + proc.stderr
     assert "Traceback" not in out, out[-3000:]
     assert code == 1, out[-3000:]
     steps = [ln for ln in out.splitlines() if ln.startswith("step ")]
     assert steps[0].startswith("step 1: replay the original: [") and "FAILS no_data_loss" in steps[0], out[-3000:]
-    assert any("drop faults" in s for s in steps) and all("runs " in s and " of 50s" in s for s in steps)
+    assert any("drop faults" in s for s in steps) and all("runs " in s and " of 35s" in s for s in steps)
     shrunk = load_scenario(os.path.join(failed, "shrunk.yaml"))
     assert shrunk.nemesis is None and 1 <= len(shrunk.faults) <= 2
     assert any((f.action, f.target) == ("process.kill", "worker") for f in shrunk.faults)
