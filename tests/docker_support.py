@@ -212,6 +212,15 @@ def harness_image(docker_engine):
     return tag
 
 
+def http_server(port: int, bind: str = "127.0.0.1") -> list[str]:
+    """A command serving /tmp over HTTP that stops on SIGTERM, as a service does: as a container's pid 1, plain
+    `python -m http.server` would ignore it, so every stop and term would wait Docker's 10 s for SIGKILL."""
+    return ["python", "-c", "import functools, signal, sys, http.server as h; "
+            "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
+            "h.test(functools.partial(h.SimpleHTTPRequestHandler, directory='/tmp'), h.ThreadingHTTPServer, "
+            f"port={port}, bind={bind!r})"]
+
+
 def harness_kwargs(image: str, command: list[str], **extra) -> dict:
     """containers.run() arguments for a harness container: host network, detached, the worktree (and so its
     .venv) mounted read-only at its own path with that venv first on PATH: `python` is the venv's."""

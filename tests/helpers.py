@@ -11,6 +11,10 @@ import redis
 BIN = os.path.dirname(sys.executable)
 CLI = os.path.join(BIN, "locust-chaos")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Presets in shorter windows for the suite (tests/system/scenarios): the presets themselves run in test_presets.py
+# and test_readme_commands.py.
+SHOP_CRASH = os.path.join(ROOT, "tests", "system", "scenarios", "shop-crash.yaml")  # worker-crash: kill 1-6 s of 7
+PIPE_CRASH = os.path.join(ROOT, "tests", "system", "scenarios", "pipe-crash.yaml")  # event-consumer-crash: 1-5 s of 6
 
 
 def run_cli(args, home=None, timeout=240, env_extra=None, cwd=ROOT):

@@ -14,12 +14,11 @@ import psycopg
 import pytest
 
 from docker_support import ROOT, VENV, docker_engine, free_port, harness_image, wait_for  # noqa: F401
-from helpers import history_records, invariant, load_verdict
+from helpers import SHOP_CRASH, history_records, invariant, load_verdict
 
 pytestmark = pytest.mark.slow
 FILES = ["-f", os.path.join(ROOT, "docker-compose.yml"), "-f", os.path.join(ROOT, "tests", "compose", "override.yml")]
 PROJECT_LABEL = "com.docker.compose.project"
-SCENARIO = os.path.join(ROOT, "tests", "system", "scenarios", "shop-crash.yaml")  # kill at 1 s, heal at 6 s, 7 s
 
 
 class ComposeShop:
@@ -31,7 +30,7 @@ class ComposeShop:
         self.reports = reports
         self.env = dict(os.environ, COMPOSE_PROJECT_NAME=self.project, LC_IMAGE=image, LC_ROOT=ROOT,
                         LC_PATH=f"{VENV}/bin:{os.path.join(sys.base_prefix, 'bin')}:/usr/bin", LC_REPORTS=reports,
-                        LC_SCENARIO=SCENARIO, SHOP_BUGS="",
+                        LC_SCENARIO=SHOP_CRASH, SHOP_BUGS="",
                         SHOP_API_PORT=str(free_port()), TOXIPROXY_PORT=str(free_port()),
                         LOCUST_WEB_PORT=str(free_port()))
 

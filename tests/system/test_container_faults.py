@@ -12,7 +12,7 @@ import pytest
 from chaos_hooks.faults import build_faults
 from chaos_hooks.spec.profile import load_profile
 from chaos_hooks.spec.timeline import FaultSpec
-from docker_support import docker_engine, free_port, harness_image, make_network, run_harness  # noqa: F401
+from docker_support import docker_engine, free_port, harness_image, http_server, make_network, run_harness  # noqa: F401
 from helpers import BIN, ROOT, run_cli, wait_for
 
 
@@ -37,7 +37,7 @@ def refused(port: int) -> bool:
 def web(run_harness, tmp_path):
     """A container serving HTTP on a free host port, and a profile naming it as components web and store."""
     port = free_port()
-    container = run_harness(["python", "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", "/tmp"])
+    container = run_harness(http_server(port))
     wait_for(lambda: answers(port), 30, "the server in the container")
     profile = tmp_path / "target.yaml"
     profile.write_text(f"host: http://127.0.0.1:{port}\nready: {{http: GET /, expect: 200}}\n"

@@ -14,7 +14,7 @@ from chaos_hooks.common.errors import ScenarioError
 from chaos_hooks.targets.container import (ContainerAmbiguous, ContainerNotFound, ContainerTarget,
                                            DockerUnreachable, heal_from_record, note_docker_restart)
 from docker_support import (ROOT, compose_project, docker_engine, free_port, harness_image,  # noqa: F401
-                            make_network, run_harness, wait_for)
+                            http_server, make_network, run_harness, wait_for)
 from helpers import run_cli
 
 
@@ -51,8 +51,7 @@ def server(run_harness):
     """server(**run kwargs) -> (container, port): python -m http.server on 127.0.0.1 (host network), answering."""
     def start(**extra):
         port = free_port()
-        container = run_harness(["python", "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                                 "--directory", "/tmp"], **extra)
+        container = run_harness(http_server(port), **extra)
         wait_for(lambda: answers("127.0.0.1", port), 30, f"http.server in {container.name} to answer")
         return container, port
     return start
@@ -161,7 +160,7 @@ def test_disconnect_takes_it_off_the_network_and_the_heal_restores_ip_and_alias(
     net = make_network("172.29.77.0/24")
     ip = "172.29.77.10"
     endpoint = docker_engine.api.create_endpoint_config(aliases=["web"], ipv4_address=ip)
-    container = run_harness(["python", "-m", "http.server", "8000", "--bind", "0.0.0.0", "--directory", "/tmp"],
+    container = run_harness(http_server(8000, "0.0.0.0"),
                             network=net.name, network_mode=None, networking_config={net.name: endpoint})
     wait_for(lambda: answers(ip, 8000), 30, "the server on the bridge network to answer")
 
@@ -208,16 +207,16 @@ def test_an_unreachable_daemon_names_its_socket(tmp_path):
         ContainerTarget("web", {"container": "x"}, base_url=sock).resolve()
 
 
-COMPOSE = """
+COMPOSE = f"""
 version: "2.4"
 services:
   web:
     image: HARNESS_IMAGE
-    command: ["python", "-m", "http.server", "8000", "--bind", "0.0.0.0", "--directory", "/tmp"]
+    command: {json.dumps(http_server(8000, "0.0.0.0"))}
     ports: ["8000"]
   solo:
     image: HARNESS_IMAGE
-    command: ["python", "-m", "http.server", "8001", "--bind", "0.0.0.0", "--directory", "/tmp"]
+    command: {json.dumps(http_server(8001, "0.0.0.0"))}
 """
 
 

@@ -1,17 +1,14 @@
 """End-to-end chaos runs of the second reference system — HTTP ingest -> NATS JetStream -> consumer ->
 PostgreSQL — configured only through its profile, locustfile and presets. What it kept is read back with SQL
 and compared with the verdict; each seeded bug fails the right invariant with the right figure. The kill runs are
-tests/system/scenarios/pipe-crash.yaml (event-consumer-crash in a shorter window); the presets themselves run
-in test_readme_commands.py and test_presets.py."""
-import os
+event-consumer-crash in a shorter window (helpers.PIPE_CRASH)."""
 from collections import defaultdict
 
 import pytest
 
-from helpers import chaos_run, invariant, sql
+from helpers import PIPE_CRASH, chaos_run, invariant, sql
 
 pytestmark = pytest.mark.slow
-CRASH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios", "pipe-crash.yaml")
 
 
 def kept_rows(stack, run_id) -> list[tuple[str, int]]:
@@ -27,7 +24,7 @@ def acked(history) -> list[dict]:
 def test_clean_pipeline_passes_consumer_crash_with_and_without_workers(system_stack, tmp_path):
     stack = system_stack("eventpipe")
     for workers in (0, 2):
-        code, out, verdict, history = chaos_run(stack, tmp_path, CRASH, "--workers", str(workers),
+        code, out, verdict, history = chaos_run(stack, tmp_path, PIPE_CRASH, "--workers", str(workers),
                                                 name=f"ecc-{workers}")  # killed at 1 s, healed at 5 s, ends at 6 s
         assert code == 0, out[-3000:]
         assert {i["name"]: i["status"] for i in verdict["invariants"]} == {
@@ -43,7 +40,7 @@ def test_ack_before_commit_loses_acknowledged_events(system_stack, tmp_path):
     stack = system_stack("eventpipe", bugs=["ack-before-commit"])
     # Ends (and heals) at 4 s: what the restarted consumer holds in memory reaches the database 8 s after it
     # acknowledged it, long after the counts below are read.
-    code, out, verdict, history = chaos_run(stack, tmp_path, CRASH, "--run-time", "4s")
+    code, out, verdict, history = chaos_run(stack, tmp_path, PIPE_CRASH, "--run-time", "4s")
     assert code == 1, out[-3000:]
     lost = {(op["key"], op["seq"]) for op in acked(history)} - set(kept_rows(stack, verdict["run_id"]))
     loss = invariant(verdict, "no_data_loss")
@@ -52,7 +49,7 @@ def test_ack_before_commit_loses_acknowledged_events(system_stack, tmp_path):
 
 def test_no_dedupe_persists_redelivered_events_twice(system_stack, tmp_path):
     stack = system_stack("eventpipe", bugs=["no-dedupe"])
-    code, out, verdict, _ = chaos_run(stack, tmp_path, CRASH)  # the restart at 5 s redelivers what it committed
+    code, out, verdict, _ = chaos_run(stack, tmp_path, PIPE_CRASH)  # the restart at 5 s redelivers what it committed
     assert code == 1, out[-3000:]
     counts = defaultdict(int)
     for row in kept_rows(stack, verdict["run_id"]):

@@ -17,7 +17,7 @@ import redis
 from chaos_hooks.control.journal import Journal
 from chaos_hooks.targets.ledger import Ledger
 from chaos_hooks.common.procs import same_process
-from helpers import BIN, CLI, ROOT, ledger_alive, load_verdict, run_cli, wait_for
+from helpers import BIN, CLI, ROOT, SHOP_CRASH, ledger_alive, load_verdict, run_cli, wait_for
 
 BOOM_PLUGIN = '''\
 """A plugin with bugs of its own: the harness must turn them into one line and exit 3."""
@@ -95,7 +95,7 @@ invariants: {no_data_loss: {}}
 def test_sigkill_of_run_mid_fault_leaves_no_process_and_heal_leaves_nothing_on_disk(tmp_path, home):
     scenario = write(tmp_path / "kill.yaml", KILL_SCENARIO)
     rnd = random.Random(20261122)
-    for attempt in range(5):
+    for attempt in range(3):
         log = tmp_path / f"run-{attempt}.log"
         report = tmp_path / f"report-{attempt}"
         with open(log, "w") as out:
@@ -141,8 +141,8 @@ def test_a_lost_load_generator_is_named_and_makes_no_false_alarm(system_stack, t
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     env = dict(os.environ)
-    proc = subprocess.Popen([CLI, "run", "worker-crash", "--workers", "3", "--target", stack.profile_path,
-                             "--run-time", "16s", "--report-dir", str(report), "--seed", "5"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([CLI, "run", SHOP_CRASH, "--workers", "3", "--target", stack.profile_path,
+                             "--report-dir", str(report), "--seed", "5"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     ledger = Ledger(str(report / "locust-processes.jsonl"))
     wait_for(lambda: len(ledger.entries()) == 4, 30, "the Locust processes")

@@ -11,7 +11,7 @@ from chaos_hooks.control.journal import Journal
 from chaos_hooks.targets.ledger import Ledger
 from chaos_hooks.spec.profile import default_profile_path, load_profile
 from chaos_hooks.spec.scenario import FaultSpec
-from helpers import BIN, ROOT, ledger_alive, run_cli, wait_for
+from helpers import BIN, ROOT, SHOP_CRASH, ledger_alive, run_cli, wait_for
 
 LOCUSTFILE = os.path.join(ROOT, "locustfiles", "shop.py")
 
@@ -31,14 +31,14 @@ def test_sigterm_mid_fault_heals_and_plain_locust_drives_a_stack(home):
         first_pid = worker.running_pid()
         journal = Journal(os.path.join(home, "journal.jsonl"))
         # No -u/-r/-t: the scenario's own load settings apply.
-        proc = locust(["--headless", "--scenario", "worker-crash"], home)
-        # The kill lands at +5 s and its heal 10 s later: SIGTERM in between, with the fault applied.
+        proc = locust(["--headless", "--chaos-scenario-file", SHOP_CRASH], home)
+        # The kill lands at +1 s and its heal 5 s later: SIGTERM in between, with the fault applied.
         wait_for(lambda: journal.pending() and not worker.running_pid(), 30, "the worker kill to land")
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=60)
         assert proc.returncode == 3, output[-3000:]
         assert "run interrupted before its verdict; every fault healed" in output
-        assert "Run time limit set to 20 seconds" in output and '"OrderUser": 50' in output
+        assert "Run time limit set to 7 seconds" in output and '"OrderUser": 50' in output
         assert "Traceback" not in output
         assert journal.pending() == []
         restarted = worker.running_pid()
@@ -110,7 +110,7 @@ def test_ctrl_c_on_run_heals_and_leaves_no_process(tmp_path, home):
     log = tmp_path / "run.log"
     env = dict(os.environ, LOCUST_CHAOS_HOME=str(home))
     with open(log, "w") as out:
-        proc = subprocess.Popen([os.path.join(BIN, "locust-chaos"), "run", "worker-crash",
+        proc = subprocess.Popen([os.path.join(BIN, "locust-chaos"), "run", SHOP_CRASH,
                                  "--report-dir", str(tmp_path / "report")], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
         wait_for(lambda: "fault kill-worker injected" in log.read_text(), 60, "the worker kill to land")

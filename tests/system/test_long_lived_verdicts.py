@@ -16,7 +16,7 @@ import psycopg
 import pytest
 import redis
 
-from helpers import BIN, ROOT, chaos_run, history_records, invariant, load_verdict, wait_for
+from helpers import BIN, ROOT, SHOP_CRASH, chaos_run, history_records, invariant, load_verdict, wait_for
 
 pytestmark = pytest.mark.slow
 STREAM, GROUP = "orders", "order-writers"
@@ -112,15 +112,15 @@ def test_ctrl_c_inside_a_fault_window_under_plain_locust_is_interrupted(system_s
     stack = system_stack("shop")
     report = tmp_path / "report"
     proc = subprocess.Popen([os.path.join(BIN, "locust"), "-f", os.path.join(ROOT, "locustfiles", "shop.py"),
-                             "--headless", "--scenario", "worker-crash", "--chaos-target", stack.profile_path,
-                             "--chaos-report-dir", str(report), "--chaos-seed", "5", "-t", "20s"],
+                             "--headless", "--chaos-scenario-file", SHOP_CRASH, "--chaos-target", stack.profile_path,
+                             "--chaos-report-dir", str(report), "--chaos-seed", "5"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()
     try:
         wait_for(lambda: any("fault kill-worker injected" in line for line in lines), 30, "the kill")
-        time.sleep(random.Random(5).uniform(0.5, 4.0))  # a seeded moment inside the 10 s fault window
+        time.sleep(random.Random(5).uniform(0.5, 4.0))  # a seeded moment inside the 5 s fault window
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=90)
     finally:
@@ -133,7 +133,7 @@ def test_ctrl_c_inside_a_fault_window_under_plain_locust_is_interrupted(system_s
     with open(report / "verdict.json") as f:
         verdict = json.load(f)
     assert verdict["status"] == "interrupted" and not verdict["passed"]
-    assert verdict["interrupted"]["why"] == "SIGINT (Ctrl-C)" and 5 < verdict["interrupted"]["at_s"] < 15
+    assert verdict["interrupted"]["why"] == "SIGINT (Ctrl-C)" and 1 < verdict["interrupted"]["at_s"] < 6
     case = ElementTree.parse(report / "junit.xml").find(".//testcase[@name='interrupted']")
     assert case.find("error").get("type") == "interrupted"
     assert "Interrupted:" in (report / "report.html").read_text()

@@ -117,11 +117,11 @@ def kill_with_answers_in_flight(stack, worker) -> None:
 
 SCENARIO = """\
 name: remote-workers
-load: {{users: 20, spawn_rate: 20, run_time: 12s, user_classes: [OrderUser], wait: [0.3, 1],
+load: {{users: 20, spawn_rate: 20, run_time: 8s, user_classes: [OrderUser], wait: [0.3, 1],
        settings: {{retry_share: 0.2}}}}
 values: {{product: "remote-{{run_id}}", stock: 100000}}
 faults:
-  - {{name: kill-writer, action: process.kill, target: worker, at: 3s, heal_after: 4s}}
+  - {{name: kill-writer, action: process.kill, target: worker, at: 2s, heal_after: 3s}}
 invariants: {{no_data_loss: {{}}, no_duplicates: {{}}, catch_up: {{max: 30s}}}}
 allow_worker_loss: {allow}
 """

@@ -1,8 +1,7 @@
 """End-to-end chaos runs of the reference shop through `locust-chaos run --target`, against a stack the test
 started, so that what the shop kept can be read independently afterwards (SQL counts, Redis reads) and
 compared with the verdict. Each seeded bug must fail the right invariant with the right figure. The kill runs
-are tests/system/scenarios/shop-crash.yaml (worker-crash in a shorter window); the presets themselves run
-clean in test_readme_commands.py and test_presets.py."""
+are worker-crash in a shorter window (helpers.SHOP_CRASH)."""
 import os
 import re
 from collections import defaultdict
@@ -11,10 +10,9 @@ from xml.etree import ElementTree
 import pytest
 import xmlschema
 
-from helpers import ROOT, chaos_run, invariant, redis_get, sql
+from helpers import ROOT, SHOP_CRASH, chaos_run, invariant, redis_get, sql
 
 pytestmark = pytest.mark.slow
-CRASH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios", "shop-crash.yaml")
 
 
 def kept(stack, product) -> list[tuple[str, str]]:
@@ -35,7 +33,7 @@ def acked(history) -> dict[str, set]:
 def test_clean_shop_passes_worker_crash_with_and_without_workers_and_a_flash_sale(system_stack, tmp_path):
     stack = system_stack("shop")
     for workers in (0, 2):
-        code, out, verdict, history = chaos_run(stack, tmp_path, CRASH, "--workers", str(workers),
+        code, out, verdict, history = chaos_run(stack, tmp_path, SHOP_CRASH, "--workers", str(workers),
                                                 name=f"wc-{workers}")  # killed at 1 s, healed at 6 s, ends at 7 s
         assert code == 0, out[-3000:]
         assert {i["name"]: i["status"] for i in verdict["invariants"]} == {
@@ -83,7 +81,7 @@ def test_ack_before_commit_loses_acknowledged_orders(system_stack, tmp_path):
     stack = system_stack("shop", bugs=["ack-before-commit"])
     # Ends (and heals) at 4 s: what the restarted writer holds in memory cannot reach the database before the
     # counts below are read (it writes 8 s after acknowledging).
-    code, out, verdict, history = chaos_run(stack, tmp_path, CRASH, "--run-time", "4s")
+    code, out, verdict, history = chaos_run(stack, tmp_path, SHOP_CRASH, "--run-time", "4s")
     assert code == 1, out[-3000:]
     lost = set(acked(history)) - {k for k, _ in kept(stack, verdict["values"]["product"])}
     loss = invariant(verdict, "no_data_loss")
