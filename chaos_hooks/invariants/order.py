@@ -35,11 +35,13 @@ def per_key_order(history, reads, params) -> Result:
     invoke = np.minimum.reduceat(t0, np.flatnonzero(first)) if len(elem) else t0
     elem, key, t1, seq = elem[first], key[first], t1[first], seq[first]
     # Where each element was kept first (its position in the rows' order).
-    p_elem = elements(rows.columns["key"], rows.columns["seq"])
-    p_first = np.unique(p_elem, return_index=True)
-    at = np.searchsorted(p_first[0], elem)
-    found = (at < len(p_first[0])) & (p_first[0][np.minimum(at, len(p_first[0]) - 1)] == elem)
-    pos = np.where(found, p_first[1][np.minimum(at, len(p_first[0]) - 1)], -1)
+    kept_elem, kept_at = np.unique(elements(rows.columns["key"], rows.columns["seq"]), return_index=True)
+    if len(kept_elem):
+        at = np.minimum(np.searchsorted(kept_elem, elem), len(kept_elem) - 1)
+        found = kept_elem[at] == elem
+        pos = np.where(found, kept_at[at], -1)
+    else:  # nothing kept: every acknowledged seq is a gap
+        found, pos = np.zeros(len(elem), bool), np.full(len(elem), -1)
 
     gaps = np.flatnonzero(~found)
     bad_keys, examples = set(), []

@@ -3,6 +3,7 @@ figures that count what they say."""
 import time
 from types import SimpleNamespace
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -174,6 +175,14 @@ def test_per_key_order_counts_gaps_as_loss():
     h = seq_history([("k", 0, 0.0, 1.0), ("k", 1, 2.0, 3.0)])
     result = check("per_key_order", h, reads([{"key": "k", "seq": 0}]))
     assert (result.status, result.figure) == ("invalid", 1) and result.evidence["gaps"] == ["k#1"]
+
+
+def test_per_key_order_with_nothing_kept_is_every_seq_missing_not_undecided():
+    h = seq_history([("k", 0, 0.0, 1.0), ("k", 1, 2.0, 3.0), ("j", 0, 0.0, 1.0)])
+    r = reads()
+    r.put("persisted", Table({"key": np.zeros(0, np.int64), "seq": np.zeros(0, np.int64)}))  # as SQL answers
+    result = check("per_key_order", h, r)
+    assert (result.status, result.figure) == ("invalid", 2) and sorted(result.evidence["gaps"]) == ["j#0", "k#0", "k#1"]
 
 
 @settings(max_examples=60, deadline=None)
