@@ -36,7 +36,7 @@ def scenario(tmp_path, name, catch_up="{max: 4s, stuck_after: 2s}"):
     path = tmp_path / f"{name}.yaml"
     path.write_text(f"""name: {name}
 system: shop
-load: {{users: 10, spawn_rate: 10, run_time: 6s, user_classes: [OrderUser], wait: [0.2, 0.5]}}
+load: {{users: 10, spawn_rate: 10, run_time: 4s, user_classes: [OrderUser], wait: [0.2, 0.5]}}
 values: {{product: "p-{{run_id}}", stock: 1000}}
 invariants:
   no_data_loss: {{}}

@@ -74,18 +74,25 @@ reads:
     locustfile.write_text(LOCUSTFILE)
     consumers = []
 
-    def consumer(queue: str, *extra):
-        if queue not in rabbitmq.list_queues():
-            conn = pika.BlockingConnection(pika.URLParameters(url))
-            conn.channel().queue_declare(queue, durable=True)
+    def consumers_on(queue: str) -> int:
+        """The broker's own count of the queue's consumers (a passive declare: over AMQP, no rabbitmqctl boot)."""
+        conn = pika.BlockingConnection(pika.URLParameters(url))
+        try:
+            return conn.channel().queue_declare(queue, passive=True).method.consumer_count
+        finally:
             conn.close()
+
+    def consumer(queue: str, *extra):
+        conn = pika.BlockingConnection(pika.URLParameters(url))
+        conn.channel().queue_declare(queue, durable=True)  # the consumer only consumes: the queue is made here
+        conn.close()
         pidfile = tmp_path / f"consumer-{queue}.pid"
         proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "rabbit_consumer.py"), "--url", url,
                                  "--queue", queue, "--pidfile", str(pidfile), *extra],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         consumers.append(proc)
         wait_for(lambda: read_pidfile(str(pidfile)), 30, "the consumer to start")
-        wait_for(lambda: queue in rabbitmq.list_queues(), 30, "the consumer's queue")
+        wait_for(lambda: consumers_on(queue) >= 1, 30, "the consumer on its queue")
         return proc
     yield rabbitmq, str(profile), str(locustfile), consumer
     for proc in consumers:
