@@ -66,6 +66,15 @@ def await_true(check, timeout: float, what: str, interval: float = 0.002) -> flo
     return time.perf_counter()
 
 
+def _await_in_greenlet(check, timeout: float, what: str):
+    """await_true in a greenlet: a miss comes back as its SystemExit instead of being raised there, since gevent
+    throws a greenlet's SystemExit into the main greenlet once per greenlet, into the middle of its clean-up."""
+    try:
+        return await_true(check, timeout, what)
+    except SystemExit as err:
+        return err
+
+
 def running(pid) -> bool:
     return proc_state(pid) in ("R", "S", "D")
 
@@ -192,10 +201,14 @@ def ctrl_c_round(t: Targets, tmp: str, n: int) -> dict[str, float]:
                          f"{open(log.name).read()[-2000:]}")
         began = time.perf_counter()
         os.killpg(run.pid, signal.SIGINT)  # the run's own process group: what Ctrl-C at its terminal reaches
-        seen = {name: gevent.spawn(await_true, healed, 60, f"Ctrl-C round: {name} healed")
+        seen = {name: gevent.spawn(_await_in_greenlet, healed, 60, f"Ctrl-C round: {name} healed")
                 for name, (_, healed) in checks.items()}
-        seen["exit"] = gevent.spawn(await_true, lambda: run.poll() is not None, 60, "Ctrl-C round: the master exit")
-        gevent.joinall(list(seen.values()), raise_error=True)
+        seen["exit"] = gevent.spawn(_await_in_greenlet, lambda: run.poll() is not None, 60,
+                                    "Ctrl-C round: the master exit")
+        gevent.joinall(list(seen.values()))
+        failed = [g.value for g in seen.values() if isinstance(g.value, SystemExit)]
+        if failed:
+            raise failed[0]  # here, in the main greenlet: every clean-up below and in main() runs once
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGTERM)
