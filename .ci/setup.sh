@@ -36,3 +36,8 @@ if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ] || [ set
     .venv/bin/pip install -q -e '.[dev]' 2> >(grep -v "is ignored\|BuildBackendWarning\|expand.py\|return '" >&2)
     touch .venv/.installed
 fi
+# Every command, Locust process, embedded-stack component and fault proxy imports this checkout's packages,
+# and an editable install leaves them uncompiled. Where PYTHONDONTWRITEBYTECODE is set (CI images, containers),
+# Python would compile each module again in every process, which was a tenth of a second or more per process.
+# Compiled once here, they are read from __pycache__ (and recompiled in memory only when a source changed).
+.venv/bin/python -m compileall -q -j 0 chaos_hooks locust_chaos_systems locustfiles examples tests bench >/dev/null

@@ -56,23 +56,18 @@ FAST_RTT_S = LATENCY_MS / 4000
 LOCUST = os.path.join(os.path.dirname(sys.executable), "locust")
 
 
+class NotSeen(Exception):
+    """A condition the benchmark waits for did not hold in time; main() turns it into the exit message."""
+
+
 def await_true(check, timeout: float, what: str, interval: float = 0.002) -> float:
-    """perf_counter() at the first poll where check() holds; exits naming `what` at the deadline."""
+    """perf_counter() at the first poll where check() holds; raises NotSeen naming `what` at the deadline."""
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
-            sys.exit(f"heal_time: {what} not seen within {timeout:g} s")
+            raise NotSeen(f"heal_time: {what} not seen within {timeout:g} s")
         gevent.sleep(interval)
     return time.perf_counter()
-
-
-def _await_in_greenlet(check, timeout: float, what: str):
-    """await_true in a greenlet: a miss comes back as its SystemExit instead of being raised there, since gevent
-    throws a greenlet's SystemExit into the main greenlet once per greenlet, into the middle of its clean-up."""
-    try:
-        return await_true(check, timeout, what)
-    except SystemExit as err:
-        return err
 
 
 def running(pid) -> bool:
@@ -201,14 +196,13 @@ def ctrl_c_round(t: Targets, tmp: str, n: int) -> dict[str, float]:
                          f"{open(log.name).read()[-2000:]}")
         began = time.perf_counter()
         os.killpg(run.pid, signal.SIGINT)  # the run's own process group: what Ctrl-C at its terminal reaches
-        seen = {name: gevent.spawn(_await_in_greenlet, healed, 60, f"Ctrl-C round: {name} healed")
+        seen = {name: gevent.spawn(await_true, healed, 60, f"Ctrl-C round: {name} healed")
                 for name, (_, healed) in checks.items()}
-        seen["exit"] = gevent.spawn(_await_in_greenlet, lambda: run.poll() is not None, 60,
-                                    "Ctrl-C round: the master exit")
+        seen["exit"] = gevent.spawn(await_true, lambda: run.poll() is not None, 60, "Ctrl-C round: the master exit")
         gevent.joinall(list(seen.values()))
-        failed = [g.value for g in seen.values() if isinstance(g.value, SystemExit)]
+        failed = [g.exception for g in seen.values() if g.exception is not None]
         if failed:
-            raise failed[0]  # here, in the main greenlet: every clean-up below and in main() runs once
+            raise failed[0]  # once, in the main greenlet, so every clean-up below and in main() runs whole
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGTERM)
@@ -228,6 +222,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10, help="heals per fault kind (default 10)")
     parser.add_argument("--ctrl-c-rounds", type=int, default=3, help="interrupted runs (default 3)")
     args = parser.parse_args()
+    # A miss in a waiting greenlet is stored on it and raised once from here; the hub need not print it too.
+    gevent.get_hub().NOT_ERROR += (NotSeen,)
     t = Targets()
     try:
         profile = load_profile(t.profile_path)
@@ -248,6 +244,8 @@ def main() -> None:
                 print(f"Ctrl-C round {n + 1}/{args.ctrl_c_rounds}: " + ", ".join(
                     f"{name} {s:.3f} s" for name, s in all_rounds[-1].items()), file=sys.stderr, flush=True)
         report(args, rows, call, verified, all_rounds, t.no_container)
+    except NotSeen as miss:
+        sys.exit(str(miss))
     finally:
         t.stop()
 

@@ -6,6 +6,10 @@ import tempfile
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+# Session fixtures shared by several modules live here: imported into each module instead, pytest would give
+# every module its own "session" broker or image check.
+from docker_support import docker_engine, harness_image  # noqa: E402,F401
+from rabbitmq_support import rabbitmq  # noqa: E402,F401
 # Started from a shell's background job, we inherit SIGINT ignored, and so would every Locust master the tests
 # Ctrl-C: a child keeps an ignored signal across exec. A handler is reset to the default there instead.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:

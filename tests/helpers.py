@@ -21,6 +21,11 @@ SHOP_CRASH_LOST = os.path.join(ROOT, "tests", "system", "scenarios", "shop-crash
 PIPE_CRASH_LOST = os.path.join(ROOT, "tests", "system", "scenarios", "pipe-crash-lost.yaml")
 
 
+def counted_by(verdict: dict) -> float:
+    """When the harness had read what was kept, at the latest: the load's end, the 3 s catch-up bound, its read."""
+    return verdict["load_ended_at"] + 4.0
+
+
 def run_cli(args, home=None, timeout=240, env_extra=None, cwd=ROOT):
     env = dict(os.environ, **(env_extra or {}))
     if home is not None:
@@ -66,6 +71,15 @@ def history_records(report_dir) -> list[dict]:
 def sql(url: str, query: str, params=None) -> list[tuple]:
     with psycopg.connect(url) as conn:
         return conn.execute(query, params).fetchall()
+
+
+def kept_before(url: str, select: str, where: str, params: tuple, written_at: str, before: float | None = None,
+                order_by: str | None = None) -> list[tuple]:
+    """`select` of the rows matching `where` that the system wrote before `before` (epoch s), read from its own
+    `written_at` column: what was kept when the harness counted, however late a test reads."""
+    query = (f"SELECT {select} WHERE {where} AND {written_at} < to_timestamp(%s)"
+             + (f" ORDER BY {order_by}" if order_by else ""))
+    return sql(url, query, (*params, 1e10 if before is None else before))
 
 
 def redis_get(url: str, key: str):

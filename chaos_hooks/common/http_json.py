@@ -1,8 +1,11 @@
 """JSON over HTTP to the system under test and the fault proxy: (status, body), or TargetUnreachable.
 requests does the HTTP: credentials in the URL (http://user:pass@host/...) become basic auth."""
-import requests
+from __future__ import annotations
 
+from chaos_hooks.common.lazy import lazy_module
 from chaos_hooks.common.errors import TargetUnreachable
+
+requests = lazy_module("requests")
 
 
 def http_json(method: str, url: str, body=None, timeout: float = 5.0) -> tuple[int, object]:

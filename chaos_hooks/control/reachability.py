@@ -1,15 +1,18 @@
 """Can the harness reach a target? Its ready check, every datastore it names and its fault proxy — checked
 before any load; the first failure is one line naming the profile and the check (exit 3)."""
+from __future__ import annotations
+
 import socket
 from urllib.parse import urlsplit
 
-import psycopg
-import redis
-
+from chaos_hooks.common.lazy import lazy_module
 from chaos_hooks.datastores.connections import address, kind_of, one_line
 from chaos_hooks.common.errors import TargetUnreachable
 from chaos_hooks.common.http_json import http_json
 from chaos_hooks.targets.ready import check_ready
+
+psycopg = lazy_module("psycopg")
+redis = lazy_module("redis")
 
 
 def _check_datastore(url: str) -> None:

@@ -7,14 +7,17 @@ Closing connections (the "connection kill" fault) needs the management API: DELE
 
 Every error is one line, and neither the AMQP nor the management password ever appears in it.
 """
+from __future__ import annotations
+
 import re
 import socket
 import ssl
 from urllib.parse import quote, unquote, urlsplit
 
-import pika
-import pika.exceptions
-import requests
+from chaos_hooks.common.lazy import lazy_module
+
+pika = lazy_module("pika")
+requests = lazy_module("requests")
 
 TIMEOUT_S = 3.0
 MANAGEMENT_PORT = 15672

@@ -1,12 +1,15 @@
 """Connections to the datastores a target profile names (postgresql://, redis://, nats://, amqp://), made lazily and
 dropped after an error so the next use reconnects (the datastore may be what a fault just took away)."""
+from __future__ import annotations
+
 from urllib.parse import parse_qs, urlsplit
 
-import psycopg
-import redis
-
+from chaos_hooks.common.lazy import lazy_module
 from chaos_hooks.datastores import nats_request
 from chaos_hooks.datastores.amqp_broker import AmqpBroker, BrokerError
+
+psycopg = lazy_module("psycopg")
+redis = lazy_module("redis")
 
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "redis": "redis", "rediss": "redis",
            "amqp": "amqp", "amqps": "amqp",

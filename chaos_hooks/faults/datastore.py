@@ -7,20 +7,22 @@
     postgres.lock_table         LOCK TABLE `table` IN ACCESS EXCLUSIVE MODE, held until the heal (a lost harness
                                 connection releases it too)
 """
+from __future__ import annotations
+
 import socket
 import time
 from urllib.parse import urlsplit
 
-import psycopg
-import redis
-from psycopg import sql
-
+from chaos_hooks.common.lazy import lazy_module
 from chaos_hooks.datastores.connections import HARNESS_APPLICATION, kind_of, one_line
 from chaos_hooks.common.errors import ScenarioError, TargetUnreachable
 from chaos_hooks.faults.registry import register
 from chaos_hooks.faults.base import Fault
 from chaos_hooks.faults.container import container_fault
 from chaos_hooks.faults.process import ProcessKill, ProcessPause
+
+psycopg = lazy_module("psycopg")
+redis = lazy_module("redis")
 
 
 @register
@@ -214,10 +216,10 @@ class PostgresLockTable(_PostgresFault):
     def inject(self) -> dict:
         self.conn = self._connect()
         self.conn.autocommit = False
-        name = sql.SQL(".").join(sql.Identifier(p) for p in self.spec.params["table"].split("."))
+        name = psycopg.sql.SQL(".").join(psycopg.sql.Identifier(p) for p in self.spec.params["table"].split("."))
         try:
             self.conn.execute("SET LOCAL lock_timeout = '5s'")
-            self.conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(name))
+            self.conn.execute(psycopg.sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(name))
         except psycopg.Error as err:
             self.heal()
             raise TargetUnreachable(f"cannot lock {self.spec.params['table']}: {one_line(err)}") from None

@@ -10,17 +10,19 @@ Toxiproxy. Each adds toxics named after the fault, so its heal removes exactly t
 
 All take `stream: upstream | downstream | both` (default both) and `toxicity` (0..1, default 1).
 """
+from __future__ import annotations
+
 from urllib.parse import urlsplit
 
 import gevent
-import requests
-import toxiproxy
-from toxiproxy.api import APIConsumer
-from toxiproxy.exceptions import NotFound
 
 from chaos_hooks.common.errors import TargetUnreachable
+from chaos_hooks.common.lazy import lazy_module
 from chaos_hooks.faults.registry import register
 from chaos_hooks.faults.base import Fault
+
+requests = lazy_module("requests")
+toxiproxy = lazy_module("toxiproxy")
 
 CALL_TIMEOUT_S = 10.0
 STREAMS = {"upstream": ["upstream"], "downstream": ["downstream"], "both": ["upstream", "downstream"]}
@@ -46,7 +48,8 @@ def _call(url: str, what: str, fn):
 def _proxy(server, name: str):
     proxy = server.get_proxy(name)
     if proxy is None:
-        raise TargetUnreachable(f"{APIConsumer.host}:{APIConsumer.port} has no proxy {name!r}")
+        api = toxiproxy.api.APIConsumer  # the address _server set
+        raise TargetUnreachable(f"{api.host}:{api.port} has no proxy {name!r}")
     return proxy
 
 
@@ -97,7 +100,7 @@ class _LinkFault(Fault):
             for name in record["toxics"]:
                 try:
                     proxy.destroy_toxic(name)
-                except NotFound:
+                except toxiproxy.exceptions.NotFound:
                     pass  # already removed: healing is idempotent
             # Checked from outside: the server lists none of them any more.
             left = sorted(set(record["toxics"]) & set(_proxy(server, record["proxy"]).toxics()))

@@ -7,6 +7,7 @@ key was sent, A must be kept before B. Operations with unknown outcomes constrai
 import numpy as np
 
 from chaos_hooks.history.view import elements
+from chaos_hooks.common.sorted_sets import isin
 from chaos_hooks.common.table import NO_VALUE
 from chaos_hooks.invariants.registry import register
 from chaos_hooks.invariants.base import INVALID, UNKNOWN, VALID, ReadUnavailable, Result, sample
@@ -36,12 +37,9 @@ def per_key_order(history, reads, params) -> Result:
     elem, key, t1, seq = elem[first], key[first], t1[first], seq[first]
     # Where each element was kept first (its position in the rows' order).
     kept_elem, kept_at = np.unique(elements(rows.columns["key"], rows.columns["seq"]), return_index=True)
-    if len(kept_elem):
-        at = np.minimum(np.searchsorted(kept_elem, elem), len(kept_elem) - 1)
-        found = kept_elem[at] == elem
-        pos = np.where(found, kept_at[at], -1)
-    else:  # nothing kept: every acknowledged seq is a gap
-        found, pos = np.zeros(len(elem), bool), np.full(len(elem), -1)
+    found = isin(elem, kept_elem)  # nothing kept: every acknowledged seq is a gap
+    pos = np.full(len(elem), -1)
+    pos[found] = kept_at[np.searchsorted(kept_elem, elem[found])]
 
     gaps = np.flatnonzero(~found)
     bad_keys, examples = set(), []

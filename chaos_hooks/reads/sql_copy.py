@@ -5,16 +5,19 @@ taken directly (waiting on the socket, so gevent keeps running), joined per bloc
 hashed, never building a Python object per row beyond the strings of one block. The text of each block is
 kept in a temporary file so evidence can name the rows it points at.
 """
+from __future__ import annotations
+
 import gc
 import re
 import select
 import tempfile
 
 import numpy as np
-import psycopg
-from psycopg import pq
 
+from chaos_hooks.common.lazy import lazy_module
 from chaos_hooks.common.table import NO_VALUE, NUMBER_COLUMNS, TEXT_COLUMNS, Table, hash_texts
+
+psycopg = lazy_module("psycopg")
 
 BLOCK_ROWS = 16384  # about 1 MB of text: the per-row Python strings of one block stay small
 _ESCAPE = re.compile(r"\\(.)")
@@ -58,7 +61,7 @@ def _copy_blocks(pgconn, statement: bytes, timeout: float):
     """Yields bytes holding up to BLOCK_ROWS whole COPY text rows."""
     pgconn.send_query(statement)
     result = _next_result(pgconn, timeout)
-    if result.status != pq.ExecStatus.COPY_OUT:
+    if result.status != psycopg.pq.ExecStatus.COPY_OUT:
         _finish(pgconn, timeout)
         raise psycopg.DataError((result.error_message or b"COPY did not start").decode(errors="replace"))
     rows: list = []
@@ -101,7 +104,7 @@ def _finish(pgconn, timeout: float) -> str:
         result = _next_result(pgconn, timeout)
         if result is None:
             return error
-        if result.status == pq.ExecStatus.FATAL_ERROR:
+        if result.status == psycopg.pq.ExecStatus.FATAL_ERROR:
             error = (result.error_message or b"").decode(errors="replace").strip()
 
 

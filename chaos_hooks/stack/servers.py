@@ -1,17 +1,20 @@
 """Datastore servers the embedded stack runs as child processes, each on a free loopback port in the stack's
 own directory: redis-server, a PostgreSQL cluster from initdb, nats-server with JetStream. One function per
 kind, registered in SERVER_KINDS; each returns the server's URL and the Component that (re)starts it."""
+from __future__ import annotations
+
 import glob
 import os
 import shutil
 import socket
 
-import psycopg
-import redis
-
+from chaos_hooks.common.lazy import lazy_module
 from chaos_hooks.common import procs
 from chaos_hooks.spec.reference_systems import SERVER_KINDS as system_server_kinds
 from chaos_hooks.common.errors import TargetUnreachable
+
+psycopg = lazy_module("psycopg")
+redis = lazy_module("redis")
 
 
 def find_pg_bin() -> str:

@@ -8,12 +8,16 @@ so host and datastore addresses come from the running project instead of being c
 The service's container is found as ContainerTarget finds it (exactly one, or the one numbered `index`).
 A binding on every interface (0.0.0.0 or ::) is given as the matching loopback address, which is connectable.
 """
-from urllib.parse import urlsplit, urlunsplit
+from __future__ import annotations
 
-import docker
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 from chaos_hooks.common.errors import ScenarioError, TargetUnreachable
 from chaos_hooks.targets.container import ApiGuard, compose_project, connect, docker_url, find_service, inspect
+
+if TYPE_CHECKING:  # docker is loaded at first use (chaos_hooks.common.lazy)
+    import docker
 
 
 def published_address(compose: dict, service: str, port: int, protocol: str = "tcp", index: int | None = None,

@@ -22,15 +22,17 @@ A container whose restart policy brings it back by itself is left to Docker afte
 bounded time for that restart, reports when Docker did it (StartedAt after the crash) and starts it only when it
 still is not running; note_docker_restart(record) records it.
 """
+from __future__ import annotations
+
 import os
 import signal
 import time
 
-import docker
-import requests
-from docker.errors import APIError, DockerException, NotFound
-
 from chaos_hooks.common.errors import ScenarioError, TargetUnreachable
+from chaos_hooks.common.lazy import lazy_module
+
+docker = lazy_module("docker")
+requests = lazy_module("requests")
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -64,7 +66,7 @@ def connect(base_url: str | None = None) -> docker.DockerClient:
     try:
         client = docker.DockerClient(base_url=url, version="auto") if base_url else docker.from_env()
         client.ping()
-    except (DockerException, requests.RequestException) as err:
+    except (docker.errors.DockerException, requests.RequestException) as err:
         raise DockerUnreachable(f"Docker daemon at {url} does not answer: {_short(err)}") from None
     return client
 
@@ -359,7 +361,7 @@ def heal_from_record(record: dict, client: docker.DockerClient | None = None, ti
                 return _reconnect(client, cid, label, record)
             if record["action"] in ("kill", "crash", "stop", "restart"):
                 return _ensure_running(client, cid, label, record, timeout)
-        except NotFound:
+        except docker.errors.NotFound:
             return f"{label} no longer exists; nothing to heal"
     raise ScenarioError(f"heal: unknown container action {record.get('action')!r} in record")
 
@@ -412,7 +414,7 @@ def _ensure_running(client, cid: str, label: str, record: dict, timeout: float) 
         return f"{label} is running (started {state['started_at']})"
     try:
         client.api.start(cid)
-    except APIError as err:
+    except docker.errors.APIError as err:
         if "restarting" not in _short(err):
             raise
     while True:
@@ -434,7 +436,7 @@ def _reconnect(client, cid: str, label: str, record: dict) -> str:
     network, net_id, ip = record["network"], record["network_id"], record.get("ipv4_address")
     try:
         client.api.inspect_network(net_id)
-    except NotFound:
+    except docker.errors.NotFound:
         inspect(client, cid)  # NotFound here: the container went too, which says more
         return f"network {network!r} no longer exists; {label} cannot be reconnected"
     current = (inspect(client, cid)["NetworkSettings"].get("Networks") or {})
@@ -443,7 +445,7 @@ def _reconnect(client, cid: str, label: str, record: dict) -> str:
     aliases = record.get("aliases") or None
     try:
         client.api.connect_container_to_network(cid, net_id, aliases=aliases, ipv4_address=ip)
-    except APIError as err:
+    except docker.errors.APIError as err:
         # Docker pins an address only on networks with a subnet the user configured; else take any.
         if not ip or "user configured subnets" not in _short(err):
             raise

@@ -10,11 +10,10 @@ import sys
 import time
 import uuid
 
-import psycopg
 import pytest
 
-from docker_support import ROOT, VENV, docker_engine, free_port, harness_image, wait_for  # noqa: F401
-from helpers import SHOP_CRASH, SHOP_CRASH_LOST, history_records, invariant, load_verdict
+from docker_support import ROOT, VENV, free_port, wait_for
+from helpers import SHOP_CRASH, SHOP_CRASH_LOST, counted_by, history_records, invariant, kept_before, load_verdict
 
 pytestmark = pytest.mark.slow
 FILES = ["-f", os.path.join(ROOT, "docker-compose.yml"), "-f", os.path.join(ROOT, "tests", "compose", "override.yml")]
@@ -62,10 +61,9 @@ class ComposeShop:
         address = self.compose("port", "postgres", "5432").stdout.strip()
         return f"postgresql://postgres:postgres@127.0.0.1:{address.rsplit(':', 1)[1]}/shop"
 
-    def kept(self, product: str, before: float = 1e10) -> set[str]:
-        with psycopg.connect(self.db_url()) as conn:
-            rows = conn.execute("SELECT idempotency_key FROM orders WHERE product_id = %s "
-                                "AND created_at < to_timestamp(%s)", (product, before)).fetchall()
+    def kept(self, product: str, before: float | None = None) -> set[str]:
+        rows = kept_before(self.db_url(), "idempotency_key FROM orders", "product_id = %s", (product,), "created_at",
+                           before)
         keys = {k for (k,) in rows}
         assert len(keys) == len(rows), "an order kept twice"
         return keys
@@ -134,7 +132,7 @@ def test_worker_crash_through_docker_compose_passes_clean_and_loses_orders_with_
     ok = acked(history_records(os.path.join(shop.reports, "buggy")))
     # What was kept when the harness counted: within the 3 s bound after the load, before the restarted writer
     # (it writes 8 s after acknowledging) could add a row.
-    lost = ok - shop.kept(verdict["values"]["product"], before=verdict["load_ended_at"] + 4.0)
+    lost = ok - shop.kept(verdict["values"]["product"], before=counted_by(verdict))
     loss = invariant(verdict, "no_data_loss")
     assert loss["status"] == "invalid" and loss["figure"] == len(lost) > 0, (loss, len(lost))
 

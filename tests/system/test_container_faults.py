@@ -12,7 +12,7 @@ import pytest
 from chaos_hooks.faults import build_faults
 from chaos_hooks.spec.profile import load_profile
 from chaos_hooks.spec.timeline import FaultSpec
-from docker_support import docker_engine, free_port, harness_image, http_server, make_network, run_harness  # noqa: F401
+from docker_support import free_port, http_server, make_network, run_harness  # noqa: F401
 from helpers import BIN, ROOT, run_cli, wait_for
 
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 
-from helpers import PIPE_CRASH, PIPE_CRASH_LOST, chaos_run, invariant, sql
+from helpers import PIPE_CRASH, PIPE_CRASH_LOST, chaos_run, counted_by, invariant, kept_before
 
 pytestmark = pytest.mark.slow
 
@@ -14,9 +14,8 @@ pytestmark = pytest.mark.slow
 def kept_rows(stack, run_id, before: float | None = None) -> list[tuple[str, int]]:
     """(stream key, seq) of every event kept for the run (written before `before`), in the order the consumer
     wrote them."""
-    return [(k, s) for k, s in sql(stack.datastores["db"], "SELECT stream_key, seq FROM events WHERE "
-                                   "payload->>'run' = %s AND persisted_at < to_timestamp(%s) ORDER BY id",
-                                   (run_id, before or 1e10))]
+    return kept_before(stack.datastores["db"], "stream_key, seq FROM events", "payload->>'run' = %s", (run_id,),
+                       "persisted_at", before, order_by="id")
 
 
 def acked(history) -> list[dict]:
@@ -44,7 +43,7 @@ def test_ack_before_commit_loses_acknowledged_events(system_stack, tmp_path):
     assert code == 1, out[-3000:]
     # What was kept when the harness counted: its reads end within the 3 s bound after the load; the consumer,
     # restarted at the end of the load, writes nothing until 8 s after it acknowledged.
-    counted = kept_rows(stack, verdict["run_id"], before=verdict["load_ended_at"] + 4.0)
+    counted = kept_rows(stack, verdict["run_id"], before=counted_by(verdict))
     lost = {(op["key"], op["seq"]) for op in acked(history)} - set(counted)
     loss = invariant(verdict, "no_data_loss")
     assert loss["status"] == "invalid" and loss["figure"] == len(lost) > 0

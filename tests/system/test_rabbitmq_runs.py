@@ -15,7 +15,6 @@ import pytest
 
 from chaos_hooks.common.procs import read_pidfile, stop_pid
 from helpers import BIN, ROOT, invariant, load_verdict, run_cli, wait_for
-from rabbitmq_support import rabbitmq  # noqa: F401
 
 LOCUSTFILE = '''from locust import User, constant, task
 import pika

@@ -10,15 +10,15 @@ from xml.etree import ElementTree
 import pytest
 import xmlschema
 
-from helpers import ROOT, SHOP_CRASH, SHOP_CRASH_LOST, chaos_run, invariant, redis_get, sql
+from helpers import ROOT, SHOP_CRASH, SHOP_CRASH_LOST, chaos_run, counted_by, invariant, kept_before, redis_get, sql
 
 pytestmark = pytest.mark.slow
 
 
 def kept(stack, product, before: float | None = None) -> list[tuple[str, str]]:
     """(idempotency key, order id) of every order the shop persisted for the product (written before `before`)."""
-    return sql(stack.datastores["db"], "SELECT idempotency_key, order_id FROM orders WHERE product_id = %s "
-               "AND created_at < to_timestamp(%s)", (product, before or 1e10))
+    return kept_before(stack.datastores["db"], "idempotency_key, order_id FROM orders", "product_id = %s", (product,),
+                       "created_at", before)
 
 
 def acked(history) -> dict[str, set]:
@@ -83,7 +83,7 @@ def test_ack_before_commit_loses_acknowledged_orders(system_stack, tmp_path):
     assert code == 1, out[-3000:]
     # What was kept when the harness counted: its reads end within the 3 s bound after the load; the writer,
     # restarted at the end of the load, writes nothing until 8 s after it acknowledged.
-    counted = kept(stack, verdict["values"]["product"], before=verdict["load_ended_at"] + 4.0)
+    counted = kept(stack, verdict["values"]["product"], before=counted_by(verdict))
     lost = set(acked(history)) - {k for k, _ in counted}
     loss = invariant(verdict, "no_data_loss")
     assert loss["status"] == "invalid" and loss["figure"] == len(lost) > 0

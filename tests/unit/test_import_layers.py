@@ -28,3 +28,27 @@ def test_no_import_cycle_among_modules():
     cycles = [m for m in graph.modules
               if any(graph.find_shortest_chain(importer=imp, imported=m) for imp in graph.find_modules_directly_imported_by(m))]
     assert cycles == []
+
+
+def test_the_cli_and_the_proxy_start_without_the_datastore_and_docker_clients():
+    """Every command (and the embedded proxy, `python -m chaos_hooks.cli proxy`) imports the profile code; the
+    client libraries load at their first use (chaos_hooks.common.lazy), where they were half of each start."""
+    code = ("import sys; from chaos_hooks.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('docker', 'psycopg', 'redis', 'pika') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_lazy_module_is_the_module_at_first_use():
+    from chaos_hooks.common.lazy import lazy_module
+    json_module = lazy_module("json")
+    import json
+    assert json_module.loads("[1]") == [1] and json_module.JSONDecodeError is json.JSONDecodeError
+    missing = lazy_module("no_such_module_anywhere")  # binding it is harmless; using it says what is missing
+    try:
+        missing.anything
+    except ModuleNotFoundError as err:
+        assert err.name == "no_such_module_anywhere"
+    else:
+        raise AssertionError("a missing module imported")
