@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from chaos_hooks.common import procs
+from chaos_hooks.common.home import state_dir
 from chaos_hooks.spec.compose_profile import load_compose
 from chaos_hooks.spec.published_addresses import PublishedRef, parse_published
 from chaos_hooks.targets.container import ContainerTarget
@@ -299,5 +300,3 @@ def default_profile_path() -> str:
     return os.environ.get("LOCUST_CHAOS_TARGET") or os.path.join(state_dir(), "stack", "target.json")
 
 
-def state_dir() -> str:
-    return os.environ.get("LOCUST_CHAOS_HOME") or os.path.join(os.getcwd(), ".locust-chaos")

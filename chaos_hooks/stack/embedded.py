@@ -13,7 +13,7 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 from chaos_hooks.common import procs
-from chaos_hooks.targets.process import Component
+from chaos_hooks.targets.process import Component, start_together
 from chaos_hooks.common.errors import ChaosError, TargetUnreachable
 from chaos_hooks.targets.ledger import Ledger
 from chaos_hooks.spec.profile import load_profile, save_profile
@@ -126,8 +126,9 @@ class EmbeddedStack:
         self.values["bugs"] = ",".join(self.bugs)
         self.progress(f"stack: starting {', '.join(system.components)}"
                       + (f" (bugs: {', '.join(self.bugs)})" if self.bugs else ""))
-        for name, spec in system.components.items():
-            self._start_component(name, spec)
+        prepared = [self._prepare_component(name, spec) for name, spec in system.components.items()]
+        self.components.update((c.name, c) for c in prepared)
+        start_together(prepared)  # spawned from this thread: a child's parent-death signal follows its thread
         self._write_profile()
         profile = load_profile(self.profile_path)
         if profile.ready is not None:
@@ -158,7 +159,8 @@ class EmbeddedStack:
         for name, link in self.links.items():
             self.values[f"link.{name}"] = swap_address(self.datastores[name], link["listen"])
 
-    def _start_component(self, name: str, spec: dict) -> None:
+    def _prepare_component(self, name: str, spec: dict) -> Component:
+        """The component with its argv and env rendered; its port and url join the values of those after it."""
         port = procs.free_port()
         own = dict(self.values, port=port, pidfile=os.path.join(self.dir, f"{name}.pid"))
         try:
@@ -172,7 +174,7 @@ class EmbeddedStack:
         self.values[f"{name}.port"] = port
         if url:
             self.values[f"{name}.url"] = url
-        self.launch(self.component(name, argv, pidfile=own["pidfile"], env=env))
+        return self.component(name, argv, pidfile=own["pidfile"], env=env)
 
     def _write_profile(self) -> None:
         system = self.system

@@ -24,7 +24,7 @@ def proxy_argv(stack_dir: str, specs: list[dict]) -> tuple[str, list[str], str]:
     config = os.path.join(stack_dir, "proxy-links.json")
     with open(config, "w") as f:
         json.dump(specs, f, indent=2)
-    argv = [sys.executable, "-m", "chaos_hooks.cli", "proxy", "--port", str(port), "--pidfile", pidfile,
+    argv = [sys.executable, "-m", "chaos_hooks.proxy", "--port", str(port), "--pidfile", pidfile,
             "--config", config]
     return f"http://127.0.0.1:{port}", argv, pidfile
 

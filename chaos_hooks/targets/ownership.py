@@ -12,9 +12,9 @@ _HARNESS_PROGRAMS = {"locust", "locust-chaos"}
 
 
 def is_harness_program(argv: list[str]) -> bool:
-    """Locust or locust-chaos running a load or a run; the fault proxy (`locust-chaos proxy`), a stack's
-    component like any other, is not."""
-    if "proxy" in argv[1:4]:
+    """Locust or locust-chaos running a load or a run; the fault proxy (`locust-chaos proxy`, or
+    `python -m chaos_hooks.proxy` as the embedded stack starts it), a stack's component like any other, is not."""
+    if "proxy" in argv[1:4] or "chaos_hooks.proxy" in argv[1:3]:
         return False
     names = [os.path.basename(a) for a in argv[:3]]
     if names and names[0] in _HARNESS_PROGRAMS:

@@ -166,6 +166,9 @@ class Component:
         return old
 
     def _start_once(self, old: int | None) -> int:
+        return self._await_start(self._spawn(), old)
+
+    def _spawn(self) -> subprocess.Popen:
         try:
             child = procs.spawn(self.start, log_path=self.log or os.devnull, env=self.env, cwd=self.cwd,
                                 die_with_parent=self.die_with_parent, user=self.user)
@@ -174,7 +177,7 @@ class Component:
                                     f"{err.strerror or err}") from None
         if self.ledger:
             Ledger(self.ledger).record(self.name, child.pid, self.start, self.stop_signal)
-        return self._await_start(child, old)
+        return child
 
     def _log_size(self) -> int:
         try:
@@ -241,3 +244,21 @@ OLD_COPY_GONE_S = 15.0
 ZOMBIE_GRACE_S = 2.0
 TRANSIENT_START = ('lock file "postmaster.pid" already exists', "is still in use", "Address already in use",
                    "could not bind", "could not create lock file")
+
+
+def start_together(components: list["Component"]) -> None:
+    """Starts components that do not wait for each other: all spawned first, then each awaited (its pidfile),
+    so they come up side by side. A copy that fails for a transient cause is started again by restart()."""
+    begun = []
+    for comp in components:
+        if comp.running_pid() is not None:
+            continue
+        if not comp.start:
+            raise TargetUnreachable(f"component {comp.name!r} is not running and has no start command")
+        old = comp._clear_stale_pidfile()
+        begun.append((comp, comp._spawn(), old))
+    for comp, child, old in begun:
+        try:
+            comp._await_start(child, old)
+        except _TransientStart:
+            comp.restart()

@@ -176,7 +176,7 @@ def test_a_component_that_never_writes_its_pidfile_is_started_at_most_once_per_h
     stack = system_stack("shop")
     profile = json.loads(open(stack.profile_path).read())
     sleeper = [sys.executable, "-c", "import time; time.sleep(600)", "never-writes-its-pidfile"]
-    profile["components"]["worker"].update(start=sleeper, start_timeout=2)
+    profile["components"]["worker"].update(start=sleeper, start_timeout=1)
     target = tmp_path / "target.json"
     target.write_text(json.dumps(profile))
     scenario = write(tmp_path / "s.yaml", """\

@@ -31,7 +31,7 @@ def test_no_import_cycle_among_modules():
 
 
 def test_the_cli_and_the_proxy_start_without_the_datastore_and_docker_clients():
-    """Every command (and the embedded proxy, `python -m chaos_hooks.cli proxy`) imports the profile code; the
+    """Every command imports the profile code (the embedded proxy, `python -m chaos_hooks.proxy`, not even that); the
     client libraries load at their first use (chaos_hooks.common.lazy), where they were half of each start."""
     code = ("import sys; from chaos_hooks.cli import build_parser; build_parser(); "
             "print(sorted(m for m in ('docker', 'psycopg', 'redis', 'pika') if m in sys.modules))")

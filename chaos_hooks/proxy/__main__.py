@@ -1,0 +1,3 @@
+from chaos_hooks.proxy.main import main
+
+main()
