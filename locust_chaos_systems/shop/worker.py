@@ -101,7 +101,7 @@ class Worker:
             if cursor in (b"0-0", "0-0"):
                 return claimed
 
-    def read(self, block_ms: int = 500) -> list:
+    def read(self, block_ms: int = 100) -> list:  # short: a stop signal is seen within this long when idle
         reply = self.redis.xreadgroup(GROUP, self.consumer, {STREAM: ">"}, count=self.batch, block=block_ms)
         return reply[0][1] if reply else []
 
