@@ -13,12 +13,16 @@ def test_layer_contract_is_kept():
     assert "0 broken" in out.stdout
 
 
-def test_history_api_imports_no_plugin_and_no_locust():
-    code = ("import sys; from chaos_hooks import history, run; "
-            "print(sorted(m for m in sys.modules if m.startswith(('locust', 'chaos_hooks.locust_plugin', 'gevent'))))")
+def loaded_by(statements: str, prefixes: tuple) -> str:
+    """Which modules starting with `prefixes` a fresh interpreter holds after running `statements`."""
+    code = f"import sys; {statements}; print(sorted(m for m in sys.modules if m.startswith({prefixes!r})))"
     out = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    return out.stdout.strip()
+
+
+def test_history_api_imports_no_plugin_and_no_locust():
+    assert loaded_by("from chaos_hooks import history, run", ("locust", "chaos_hooks.locust_plugin", "gevent")) == "[]"
 
 
 def test_no_import_cycle_among_modules():
@@ -33,11 +37,8 @@ def test_no_import_cycle_among_modules():
 def test_the_cli_and_the_proxy_start_without_the_datastore_and_docker_clients():
     """Every command imports the profile code (the embedded proxy, `python -m chaos_hooks.proxy`, not even that); the
     client libraries load at their first use (chaos_hooks.common.lazy), where they were half of each start."""
-    code = ("import sys; from chaos_hooks.cli import build_parser; build_parser(); "
-            "print(sorted(m for m in ('docker', 'psycopg', 'redis', 'pika') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    clients = ("docker", "psycopg", "redis", "pika")
+    assert loaded_by("from chaos_hooks.cli import build_parser; build_parser()", clients) == "[]"
 
 
 def test_a_lazy_module_is_the_module_at_first_use():
