@@ -20,12 +20,10 @@ Measured on the 2-core test machine: BUILD_NOTE
 """
 import fcntl
 import hashlib
-import io
 import os
 import re
 import subprocess
 import sys
-import sysconfig
 import tarfile
 import tempfile
 import time

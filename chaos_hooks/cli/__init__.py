@@ -5,13 +5,9 @@ Exit codes of `run`: 0 every invariant holds, 1 an invariant is invalid, 2 bad s
 interrupted, internal error). Every other command states its own in its --help.
 """
 import argparse
-import os
 import sys
 
-from chaos_hooks.common import internal_error as guard
-from chaos_hooks.cli.console import say
-from chaos_hooks.common.errors import ChaosError
-from chaos_hooks.spec.profile import state_dir
+from chaos_hooks.common.internal_error import run_guarded
 
 
 
@@ -43,16 +39,4 @@ def main(argv=None) -> None:
         args = build_parser().parse_args(argv)
     except SystemExit as done:  # --help, or argparse's own usage error (exit 2)
         sys.exit(done.code)
-    try:
-        code = args.func(args)
-    except ChaosError as err:
-        say(f"locust-chaos: error: {err}")
-        code = err.exit_code
-    except KeyboardInterrupt:
-        code = 130
-    except BrokenPipeError:  # `locust-chaos list | head`: the reader left, nothing more to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
-    except Exception as err:  # never a traceback, never exit 1
-        code = guard.report(err, state_dir(), None)
-    sys.exit(code)
+    sys.exit(run_guarded(lambda: args.func(args), "locust-chaos"))

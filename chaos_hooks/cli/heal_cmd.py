@@ -3,7 +3,7 @@ import os
 
 from chaos_hooks.control import lost_runs
 from chaos_hooks.control.journal import Journal
-from chaos_hooks.spec.profile import state_dir
+from chaos_hooks.common.home import state_dir
 from chaos_hooks.stack import running_stacks as registry
 
 

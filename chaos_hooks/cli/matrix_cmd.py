@@ -8,7 +8,6 @@ Without --target every preset whose reference system is available runs on its ow
 Ctrl-C stops the campaign once the current run has healed; the rest are "not run".
 Exit code: the worst verdict (1 if any invalid, else 3 if any unknown, interrupted or not run, else 0)."""
 import os
-import time
 
 from chaos_hooks.cli.child_run import Interrupts, RunSpec, log_tail
 from chaos_hooks.cli.console import say

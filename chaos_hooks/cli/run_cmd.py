@@ -19,7 +19,8 @@ from chaos_hooks.targets.ledger import Ledger
 from chaos_hooks.common.errors import ScenarioError
 from chaos_hooks.spec.fit import check_fit
 from chaos_hooks.spec import published_addresses
-from chaos_hooks.spec.profile import load_profile, state_dir
+from chaos_hooks.common.home import state_dir
+from chaos_hooks.spec.profile import load_profile
 from chaos_hooks.report.files import check_writable, default_report_dir
 from chaos_hooks.spec.scenario import load_plugins, load_scenario, resolve
 from chaos_hooks.spec.template_profile import template_profile

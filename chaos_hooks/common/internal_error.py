@@ -32,3 +32,22 @@ def report(err: BaseException, where_dir: str, heal=None) -> int:
             record(heal_err, where_dir)
     print(record(err, where_dir), file=sys.stderr, flush=True)
     return INTERNAL_ERROR_EXIT
+
+
+def run_guarded(action, prog: str) -> int:
+    """An entry point's action, ended the way every command ends: a ChaosError is one line (`prog: error: ...`)
+    and its exit code, Ctrl-C 130, a reader that left (`... | head`) 0, anything else report()'s one line and 3."""
+    from chaos_hooks.common.errors import ChaosError
+    from chaos_hooks.common.home import state_dir
+    try:
+        return action()
+    except ChaosError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr, flush=True)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # nothing more can be said to a closed stdout; silence the flush at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as err:  # never a traceback, never exit 1
+        return report(err, state_dir())

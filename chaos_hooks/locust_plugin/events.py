@@ -31,7 +31,8 @@ from chaos_hooks.locust_plugin.state import state
 from chaos_hooks.report import render_table
 from chaos_hooks.report.files import default_report_dir, unused_report_dir
 from chaos_hooks.spec import published_addresses
-from chaos_hooks.spec.profile import default_profile_path, load_profile, state_dir
+from chaos_hooks.common.home import state_dir
+from chaos_hooks.spec.profile import default_profile_path, load_profile
 from chaos_hooks.spec.scenario import load_plugins, load_scenario, preset_names
 
 log = logging.getLogger("locust_chaos")

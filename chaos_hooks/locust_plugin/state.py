@@ -1,6 +1,6 @@
 """What the plugin holds for the one run of this Locust process: the controller (master or local runner),
 the target profile and journal loaded at init, and the shipping and watching greenlets."""
-from chaos_hooks.spec.profile import state_dir
+from chaos_hooks.common.home import state_dir
 
 
 class PluginState:

@@ -22,20 +22,9 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def main(argv=None) -> None:
-    """As `locust-chaos proxy` ends: a ChaosError is one line and its exit code, anything else an internal error."""
-    from chaos_hooks.common import internal_error
-    from chaos_hooks.common.errors import ChaosError
-    from chaos_hooks.common.home import state_dir
+    """Ends as `locust-chaos proxy` does: a ChaosError is one line and its exit code, anything else an internal error."""
+    from chaos_hooks.common.internal_error import run_guarded
     p = argparse.ArgumentParser(prog="python -m chaos_hooks.proxy", description=DESCRIPTION, epilog=EXIT_CODES)
     add_arguments(p)
     args = p.parse_args(argv)
-    try:
-        code = serve(args)
-    except ChaosError as err:
-        print(f"locust-chaos proxy: error: {err}", file=sys.stderr, flush=True)
-        code = err.exit_code
-    except KeyboardInterrupt:
-        code = 130
-    except Exception as err:  # never a traceback
-        code = internal_error.report(err, state_dir())
-    sys.exit(code)
+    sys.exit(run_guarded(lambda: serve(args), "locust-chaos proxy"))

@@ -130,7 +130,7 @@ def compose_profile(path: str, project: str | None = None, output: str = "target
     lines = [
         f"# Target profile written by `locust-chaos init --compose {path}`: every service of the compose file, roles",
         "# guessed from their images. Confirm each guess, then fill in ready, setup and reads for your system.",
-        f"# Check it with:  locust-chaos validate SCENARIO --target THIS_FILE",
+        "# Check it with:  locust-chaos validate SCENARIO --target THIS_FILE",
         f"host: {host or 'http://127.0.0.1:8080'}   # what the Locust users load: confirm",
         "ready: none                                # or {http: GET /health, expect: 200}",
         f"compose: {{project: {project}, file: {os.path.relpath(os.path.abspath(path), os.path.dirname(os.path.abspath(output)))}}}",

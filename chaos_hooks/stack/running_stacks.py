@@ -8,7 +8,7 @@ import shutil
 
 from chaos_hooks.common import procs
 from chaos_hooks.targets.ledger import Ledger
-from chaos_hooks.spec.profile import state_dir
+from chaos_hooks.common.home import state_dir
 from chaos_hooks.stack import links
 
 MARKER = ".locust-chaos-stack"

@@ -126,21 +126,32 @@ class Component:
         """Starts the component unless a copy already runs; returns the running pid. A start that fails for a
         known transient cause (the old copy still holds its lock file, shared memory or port) is retried with
         backoff."""
+        begun = self.begin_start()
+        return begun.running if begun.child is None else self.finish_start(begun)
+
+    def begin_start(self) -> "Starting":
+        """The first half of restart(): spawns a copy unless one already runs, and does not wait for it."""
         pid = self.running_pid()
         if pid is not None:
-            return pid
+            return Starting(running=pid)
         if not self.start:
             raise TargetUnreachable(f"component {self.name!r} is not running and has no start command")
+        old = self._clear_stale_pidfile()
+        return Starting(child=self._spawn(), old=old)
+
+    def finish_start(self, begun: "Starting") -> int:
+        """The second half: awaits the spawned copy's pid; a transient failure is started again, with backoff."""
         delay = 0.25
-        for attempt in range(START_ATTEMPTS):
-            old = self._clear_stale_pidfile()
+        for attempt in range(1, START_ATTEMPTS + 1):
             try:
-                return self._start_once(old)
+                return self._await_start(begun.child, begun.old)
             except _TransientStart as err:
-                if attempt == START_ATTEMPTS - 1:
+                if attempt == START_ATTEMPTS:
                     raise TargetUnreachable(f"{err} (tried {START_ATTEMPTS} times)") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 4.0)
+            time.sleep(delay)
+            delay = min(delay * 2, 4.0)
+            old = self._clear_stale_pidfile()
+            begun = Starting(child=self._spawn(), old=old)
         raise AssertionError("unreachable")
 
     def _clear_stale_pidfile(self) -> int | None:
@@ -164,9 +175,6 @@ class Component:
             except OSError:
                 pass
         return old
-
-    def _start_once(self, old: int | None) -> int:
-        return self._await_start(self._spawn(), old)
 
     def _spawn(self) -> subprocess.Popen:
         try:
@@ -246,19 +254,18 @@ TRANSIENT_START = ('lock file "postmaster.pid" already exists', "is still in use
                    "could not bind", "could not create lock file")
 
 
+@dataclass
+class Starting:
+    """A start in progress: the copy spawned and the pid its pidfile named before (or the pid already running)."""
+    child: subprocess.Popen | None = None
+    old: int | None = None
+    running: int | None = None
+
+
 def start_together(components: list["Component"]) -> None:
     """Starts components that do not wait for each other: all spawned first, then each awaited (its pidfile),
-    so they come up side by side. A copy that fails for a transient cause is started again by restart()."""
-    begun = []
-    for comp in components:
-        if comp.running_pid() is not None:
-            continue
-        if not comp.start:
-            raise TargetUnreachable(f"component {comp.name!r} is not running and has no start command")
-        old = comp._clear_stale_pidfile()
-        begun.append((comp, comp._spawn(), old))
-    for comp, child, old in begun:
-        try:
-            comp._await_start(child, old)
-        except _TransientStart:
-            comp.restart()
+    so they come up side by side."""
+    begun = [(comp, comp.begin_start()) for comp in components]
+    for comp, start in begun:
+        if start.child is not None:
+            comp.finish_start(start)

@@ -155,7 +155,7 @@ class CatchUpWatch:
         started = time.monotonic()
         deadline = max(self.since + bound + 1.0, time.time() + 1.0)
         unchecked = object()
-        checked_at, missing, reason = unchecked, None, "no observation yet"
+        checked_at, missing = unchecked, None
         while True:
             if not self.samples:
                 self.sample()

@@ -25,7 +25,7 @@ from .settings import CONSUMER, STREAM, Settings
 
 log = logging.getLogger("eventpipe-consumer")
 BATCH = 100
-FETCH_TIMEOUT_S = 0.5
+FETCH_TIMEOUT_S = 0.2
 # A write stuck on a half-open connection is abandoned (and retried on a new one) after this long.
 WRITE_TIMEOUT_S = 15.0
 INSERT = "INSERT INTO events (event_id, stream_key, seq, payload) VALUES (%s, %s, %s, %s)"

@@ -12,7 +12,8 @@ import requests
 
 from chaos_hooks.control.journal import Journal
 from chaos_hooks.common.procs import free_port, stop_pid
-from chaos_hooks.spec.profile import load_profile, state_dir
+from chaos_hooks.common.home import state_dir
+from chaos_hooks.spec.profile import load_profile
 from chaos_hooks.stack.embedded import EmbeddedStack
 from chaos_hooks.spec.reference_systems import load_system
 from helpers import CLI, chaos_run, invariant, redis_get, run_cli, sql, wait_for

@@ -5,7 +5,6 @@ queue stuck (invalid, the figure equal to what rabbitmqctl on that node reports)
 a datastore.outage that pauses the broker's VM; and rabbitmq.close_connections closes the consumer's
 connection through the management API."""
 import os
-import signal
 import subprocess
 import sys
 import uuid
@@ -14,7 +13,7 @@ import pika
 import pytest
 
 from chaos_hooks.common.procs import read_pidfile, stop_pid
-from helpers import BIN, ROOT, invariant, load_verdict, run_cli, wait_for
+from helpers import ROOT, invariant, load_verdict, run_cli, wait_for
 
 LOCUSTFILE = '''from locust import User, constant, task
 import pika

@@ -4,7 +4,6 @@ own, with nothing but the locustfile and the master's address — no target prof
 The master's history is complete (the acknowledged operations are exactly the orders the system's own database
 holds), faults fire only from the master, and a SIGKILLed worker's unshipped operations are unknown, never lost,
 with the worker named."""
-import json
 import os
 import signal
 import subprocess

@@ -1,7 +1,6 @@
 """Durations are read as Locust reads -t (its own parse_timespan, loaded without importing the `locust`
 package), plus the scenario files' 250ms and 1.5s; errors in a scenario file stay located."""
 import json
-import os
 import subprocess
 import sys
 

@@ -1,7 +1,5 @@
 """`locust-chaos init --compose FILE`: a profile that loads, addresses published ports as {service, port} (looked
 up through the Docker API when a run starts), names unpublished services by name, and never copies a password."""
-import os
-
 import yaml
 
 from chaos_hooks.spec.compose_profile import compose_profile

@@ -1,7 +1,6 @@
 """Each invariant on hand-built histories and rows, and its properties (hypothesis): three-valued, isolated,
 figures that count what they say."""
 import time
-from types import SimpleNamespace
 
 import numpy as np
 from hypothesis import given, settings
