@@ -1,5 +1,5 @@
 """Datastore servers the embedded stack runs as child processes, each on a free loopback port in the stack's
-own directory: redis-server, a PostgreSQL cluster from initdb, nats-server with JetStream. One function per
+own directory: redis-server, a PostgreSQL cluster (initdb's, copied from a template: pg_template), nats-server with JetStream. One function per
 kind, registered in SERVER_KINDS; each returns the server's URL and the Component that (re)starts it."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import socket
 
 from chaos_hooks.common.lazy import lazy_module
 from chaos_hooks.common import procs
+from chaos_hooks.stack import pg_template
 from chaos_hooks.spec.reference_systems import SERVER_KINDS as system_server_kinds
 from chaos_hooks.common.errors import TargetUnreachable
 
@@ -56,10 +57,7 @@ def postgresql(stack, name: str, options: dict):
         shutil.chown(sockets, user)
         shutil.chown(stack.dir, user)  # initdb creates the data dir inside it as that user
     logfile = os.path.join(stack.dir, f"{name}.log")
-    init = procs.spawn([f"{pg_bin}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8",
-                        "--locale=C"], log_path=logfile, user=user, die_with_parent=True)
-    if init.wait(timeout=120) != 0:
-        raise TargetUnreachable(f"initdb failed (log: {logfile})")
+    pg_template.new_cluster(pg_bin, data, user, logfile)
     port = procs.free_port()
     argv = [f"{pg_bin}/postgres", "-D", data, "-p", str(port), "-k", sockets, "-c", "listen_addresses=127.0.0.1",
             "-c", "max_connections=200", "-c", "fsync=on"]

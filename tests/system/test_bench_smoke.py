@@ -40,7 +40,7 @@ def test_fault_clock_benchmark_runs_small():
 
 
 def test_harness_overhead_benchmark_runs_small():
-    line = last_line_of(["bench/harness_overhead.py", "--rounds", "1", "--seconds", "4", "--users", "2"], 240)
+    line = last_line_of(["bench/harness_overhead.py", "--rounds", "1", "--seconds", "2", "--users", "2"], 240)
     assert re.fullmatch(f"harness_overhead_ratio: {NUMBER}", line), line
 
 
