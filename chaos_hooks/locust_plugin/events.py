@@ -26,6 +26,7 @@ from chaos_hooks.faults import build_faults
 from chaos_hooks.history import recorder, worker_tag
 from chaos_hooks.locust_plugin import chaos_tab_state, options as chaos_options, transport, web_ui
 from chaos_hooks.locust_plugin.exit_policy import guarded
+from chaos_hooks.locust_plugin.expected_workers import await_expected_workers
 from chaos_hooks.locust_plugin.scenario_choice import apply_load_defaults, load_checked, scenario_ref
 from chaos_hooks.locust_plugin.state import state
 from chaos_hooks.report import render_table
@@ -68,6 +69,7 @@ def _on_init(environment, runner, **_):
             return
         state.active = True
         _init(environment, runner)
+        await_expected_workers(environment, runner)
     except ChaosError as err:
         print(f"locust-chaos: error: {err}", file=sys.stderr, flush=True)
         sys.exit(err.exit_code)
