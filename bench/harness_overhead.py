@@ -26,7 +26,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
-from chaos_hooks.common.procs import free_port, stop_pid  # noqa: E402
+from chaos_hooks.common.ports import free_port  # noqa: E402
+from chaos_hooks.common.procs import stop_pid  # noqa: E402
 from figures import last_line, spread  # noqa: E402
 from nginx_server import Nginx  # noqa: E402
 

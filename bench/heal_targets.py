@@ -115,7 +115,8 @@ class Targets:
             client.ping()
         except Exception as err:  # any failure to reach the engine means: no container row
             return f"no Docker Engine answers ({type(err).__name__}; `bash .ci/dockerd.sh` starts one)"
-        from docker_support import build_harness_image, free_port, harness_kwargs
+        from chaos_hooks.common.ports import free_port
+        from docker_support import build_harness_image, harness_kwargs
         self.docker = client
         image, built = build_harness_image(client)
         if built:

@@ -7,7 +7,8 @@ import subprocess
 import tempfile
 import time
 
-from chaos_hooks.common.procs import free_port, stop_pid
+from chaos_hooks.common.ports import free_port
+from chaos_hooks.common.procs import stop_pid
 
 CONFIG = """
 worker_processes 1;

@@ -64,7 +64,9 @@ def proxy_server():
     import subprocess
     import urllib.request
 
-    from chaos_hooks.common.procs import free_port, stop_pid
+    from chaos_hooks.common.ports import free_port
+
+    from chaos_hooks.common.procs import stop_pid
     from helpers import CLI, wait_for
     port = free_port()
     proc = subprocess.Popen([CLI, "proxy", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

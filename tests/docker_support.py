@@ -271,14 +271,6 @@ def make_network(docker_engine):
             pass
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (containers here use the host network)."""
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def compose_project(docker_engine, harness_image, tmp_path_factory):
     """compose_project(yaml_text, *up_args) -> (project, file): a real docker-compose 1.29 project brought up

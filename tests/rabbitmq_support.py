@@ -20,6 +20,8 @@ import pika
 import pytest
 import requests
 
+from chaos_hooks.common.ports import free_port
+
 RABBIT_SBIN = "/usr/lib/rabbitmq/bin"  # the real scripts: /usr/sbin's wrappers cd to /var/lib and `su` by name
 EPMD = shutil.which("epmd") or "/usr/bin/epmd"
 RUN_AS = "rabbitmq"
@@ -31,19 +33,8 @@ PASSWORD = "s3cret:p@ss/w%rd"
 VHOST = "lc/vhost"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def free_ports(n: int) -> list[int]:
-    ports: list[int] = []
-    while len(ports) < n:
-        port = free_port()
-        if port not in ports:
-            ports.append(port)
-    return ports
+    return [free_port() for _ in range(n)]  # distinct: free_port never gives a port twice
 
 
 def _as_rabbitmq():

@@ -10,7 +10,6 @@ import sys
 from chaos_hooks.common.internal_error import run_guarded
 
 
-
 class OneLineParser(argparse.ArgumentParser):
     """A usage error is one line naming the command and what is wrong (exit 2), not argparse's usage block."""
 

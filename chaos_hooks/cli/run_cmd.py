@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from chaos_hooks.common import procs
+from chaos_hooks.common import ports, procs
 from chaos_hooks.targets.ledger import Ledger
 from chaos_hooks.common.errors import ScenarioError
 from chaos_hooks.spec.fit import check_fit
@@ -205,7 +205,7 @@ def _start_locust(args, scenario, target: str, run_time: float, report_dir: str,
     if args.quiet:
         master += ["--chaos-quiet"]
     if args.workers:
-        port = procs.free_port()
+        port = ports.free_port()
         master += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
                    "--expect-workers", str(args.workers), "--expect-workers-max-wait", "60"]
     env = dict(os.environ, LOCUST_CHAOS_HOME=state_dir())

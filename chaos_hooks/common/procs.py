@@ -3,7 +3,6 @@ import ctypes
 import os
 import pwd
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -12,12 +11,6 @@ import psutil
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def _libc():

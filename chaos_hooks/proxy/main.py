@@ -22,7 +22,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def main(argv=None) -> None:
-    """Ends as `locust-chaos proxy` does: a ChaosError is one line and its exit code, anything else an internal error."""
+    """Ends as `locust-chaos proxy` does (run_guarded): a ChaosError is one line and its exit code."""
     from chaos_hooks.common.internal_error import run_guarded
     p = argparse.ArgumentParser(prog="python -m chaos_hooks.proxy", description=DESCRIPTION, epilog=EXIT_CODES)
     add_arguments(p)

@@ -12,7 +12,7 @@ import tempfile
 import time
 from urllib.parse import urlsplit, urlunsplit
 
-from chaos_hooks.common import procs
+from chaos_hooks.common import ports, procs
 from chaos_hooks.targets.process import Component, start_together
 from chaos_hooks.common.errors import ChaosError, TargetUnreachable
 from chaos_hooks.targets.ledger import Ledger
@@ -161,7 +161,7 @@ class EmbeddedStack:
 
     def _prepare_component(self, name: str, spec: dict) -> Component:
         """The component with its argv and env rendered; its port and url join the values of those after it."""
-        port = procs.free_port()
+        port = ports.free_port()
         own = dict(self.values, port=port, pidfile=os.path.join(self.dir, f"{name}.pid"))
         try:
             argv = [str(a) for a in render(spec["argv"], own)]

@@ -6,20 +6,20 @@ import json
 import os
 import sys
 
-from chaos_hooks.common import procs
+from chaos_hooks.common import ports
 from chaos_hooks.common.errors import TargetUnreachable
 from chaos_hooks.common.http_json import http_json
 
 
 def link_specs(upstreams: dict[str, str]) -> list[dict]:
     """One proxy per link, each on its own free loopback port (fixed for the stack's life)."""
-    return [{"name": name, "listen": f"127.0.0.1:{procs.free_port()}", "upstream": upstream, "enabled": True}
+    return [{"name": name, "listen": f"127.0.0.1:{ports.free_port()}", "upstream": upstream, "enabled": True}
             for name, upstream in upstreams.items()]
 
 
 def proxy_argv(stack_dir: str, specs: list[dict]) -> tuple[str, list[str], str]:
     """(API url, argv, pidfile) of the embedded proxy on a free port, creating its links at every start."""
-    port = procs.free_port()
+    port = ports.free_port()
     pidfile = os.path.join(stack_dir, "proxy.pid")
     config = os.path.join(stack_dir, "proxy-links.json")
     with open(config, "w") as f:

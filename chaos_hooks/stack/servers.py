@@ -1,6 +1,7 @@
 """Datastore servers the embedded stack runs as child processes, each on a free loopback port in the stack's
-own directory: redis-server, a PostgreSQL cluster (initdb's, copied from a template: pg_template), nats-server with JetStream. One function per
-kind, registered in SERVER_KINDS; each returns the server's URL and the Component that (re)starts it."""
+own directory: redis-server, a PostgreSQL cluster (initdb's result, copied: pg_template), nats-server with
+JetStream. One function per kind, registered in SERVER_KINDS; each returns the server's URL and the Component
+that (re)starts it."""
 from __future__ import annotations
 
 import glob
@@ -9,7 +10,7 @@ import shutil
 import socket
 
 from chaos_hooks.common.lazy import lazy_module
-from chaos_hooks.common import procs
+from chaos_hooks.common import ports, procs
 from chaos_hooks.stack import pg_template
 from chaos_hooks.spec.reference_systems import SERVER_KINDS as system_server_kinds
 from chaos_hooks.common.errors import TargetUnreachable
@@ -34,7 +35,7 @@ def _binary(name: str, package: str) -> str:
 
 
 def redis_server(stack, name: str, options: dict):
-    port = procs.free_port()
+    port = ports.free_port()
     data = os.path.join(stack.dir, name)
     os.makedirs(data)
     pidfile = os.path.join(stack.dir, f"{name}.pid")
@@ -58,7 +59,7 @@ def postgresql(stack, name: str, options: dict):
         shutil.chown(stack.dir, user)  # initdb creates the data dir inside it as that user
     logfile = os.path.join(stack.dir, f"{name}.log")
     pg_template.new_cluster(pg_bin, data, user, logfile)
-    port = procs.free_port()
+    port = ports.free_port()
     argv = [f"{pg_bin}/postgres", "-D", data, "-p", str(port), "-k", sockets, "-c", "listen_addresses=127.0.0.1",
             "-c", "max_connections=200", "-c", "fsync=on"]
     comp = stack.component(name, argv, pidfile=os.path.join(data, "postmaster.pid"), log=logfile,
@@ -72,7 +73,7 @@ def postgresql(stack, name: str, options: dict):
 
 
 def nats_server(stack, name: str, options: dict):
-    port = procs.free_port()
+    port = ports.free_port()
     store = os.path.join(stack.dir, name)
     pidfile = os.path.join(stack.dir, f"{name}.pid")
     argv = [_binary("nats-server", "nats-server"), "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", store,

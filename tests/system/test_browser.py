@@ -11,7 +11,9 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from chaos_hooks.common.procs import free_port, stop_pid
+from chaos_hooks.common.ports import free_port
+
+from chaos_hooks.common.procs import stop_pid
 from chaos_hooks.spec.profile import load_profile
 from helpers import BIN, ROOT, load_verdict, wait_for
 

@@ -12,7 +12,8 @@ import uuid
 
 import pytest
 
-from docker_support import ROOT, VENV, free_port, wait_for
+from chaos_hooks.common.ports import free_port
+from docker_support import ROOT, VENV, wait_for
 from helpers import SHOP_CRASH, SHOP_CRASH_LOST, counted_by, history_records, invariant, kept_before, load_verdict
 
 pytestmark = pytest.mark.slow

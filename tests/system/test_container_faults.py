@@ -12,7 +12,8 @@ import pytest
 from chaos_hooks.faults import build_faults
 from chaos_hooks.spec.profile import load_profile
 from chaos_hooks.spec.timeline import FaultSpec
-from docker_support import free_port, http_server, make_network, run_harness  # noqa: F401
+from chaos_hooks.common.ports import free_port
+from docker_support import http_server, make_network, run_harness  # noqa: F401
 from helpers import BIN, ROOT, run_cli, wait_for
 
 

@@ -13,7 +13,8 @@ from chaos_hooks.targets.compose_ports import published_address
 from chaos_hooks.common.errors import ScenarioError
 from chaos_hooks.targets.container import (ContainerAmbiguous, ContainerNotFound, ContainerTarget,
                                            DockerUnreachable, heal_from_record, note_docker_restart)
-from docker_support import (ROOT, compose_project, free_port, http_server, make_network,  # noqa: F401
+from chaos_hooks.common.ports import free_port
+from docker_support import (ROOT, compose_project, http_server, make_network,  # noqa: F401
                             run_harness, wait_for)
 from helpers import run_cli
 

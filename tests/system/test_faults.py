@@ -17,7 +17,8 @@ import requests
 
 from chaos_hooks.common.errors import ScenarioError, TargetUnreachable
 from chaos_hooks.faults import FAULT_ACTIONS, build_faults
-from chaos_hooks.common.procs import free_port, is_running, stop_pid
+from chaos_hooks.common.ports import free_port
+from chaos_hooks.common.procs import is_running, stop_pid
 from chaos_hooks.spec.profile import load_profile
 from chaos_hooks.spec.timeline import FaultSpec
 from helpers import CLI, servers_only, wait_for

@@ -11,7 +11,8 @@ import redis
 import requests
 
 from chaos_hooks.control.journal import Journal
-from chaos_hooks.common.procs import free_port, stop_pid
+from chaos_hooks.common.ports import free_port
+from chaos_hooks.common.procs import stop_pid
 from chaos_hooks.common.home import state_dir
 from chaos_hooks.spec.profile import load_profile
 from chaos_hooks.stack.embedded import EmbeddedStack

@@ -138,7 +138,9 @@ def test_standalone_proxy_config_file(tmp_path, datastores):
 
     import requests
 
-    from chaos_hooks.common.procs import free_port, stop_pid
+    from chaos_hooks.common.ports import free_port
+
+    from chaos_hooks.common.procs import stop_pid
     from helpers import CLI, wait_for
     bad = tmp_path / "bad.json"
     bad.write_text('[{"name": "redis"}]')

@@ -11,7 +11,7 @@ import pika
 import pytest
 
 from chaos_hooks.datastores.amqp_broker import HARNESS_CONNECTION, AmqpBroker, BrokerError
-from rabbitmq_support import free_port
+from chaos_hooks.common.ports import free_port
 
 CONSUMER = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rabbit_consumer.py")
 

@@ -13,7 +13,7 @@ import redis
 
 from chaos_hooks.datastores.connections import Datastores, ReadFailed
 from chaos_hooks.history.view import elements
-from chaos_hooks.common.procs import free_port
+from chaos_hooks.common.ports import free_port
 from chaos_hooks.spec.profile import load_profile
 from chaos_hooks.reads import ReadContext
 from chaos_hooks.setup_steps import SetupFailed

@@ -13,7 +13,9 @@ import pytest
 import redis
 import requests
 
-from chaos_hooks.common.procs import free_port, stop_pid
+from chaos_hooks.common.ports import free_port
+
+from chaos_hooks.common.procs import stop_pid
 from helpers import BIN, ROOT, history_records, load_verdict, sql, wait_for
 
 SUBNET = "10.231.{n}.{h}"  # the test's own namespaces only; nothing else is ever addressed

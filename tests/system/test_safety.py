@@ -10,7 +10,7 @@ import time
 
 import requests
 
-from chaos_hooks.common import procs
+from chaos_hooks.common import ports, procs
 from chaos_hooks.common.errors import TargetUnreachable
 from chaos_hooks.control.journal import Journal
 from chaos_hooks.control.preflight import preflight
@@ -190,7 +190,7 @@ def test_chaos_tab_honours_web_login(tmp_path, home, datastores):
     routes = ["/chaos/state", "/chaos/static/chaos-ui.js", "/chaos/report"]
     try:
         for login in (True, False):
-            port = procs.free_port()
+            port = ports.free_port()
             ui = subprocess.Popen([os.path.join(BIN, "locust"), "-f", str(locustfile), "--web-host", "127.0.0.1",
                                    "--web-port", str(port), "--chaos-scenario-file", str(scenario),
                                    "--chaos-target", target, *(["--web-login"] if login else [])],

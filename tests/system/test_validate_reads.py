@@ -6,7 +6,7 @@ import uuid
 import psycopg
 import redis
 
-from chaos_hooks.common.procs import free_port
+from chaos_hooks.common.ports import free_port
 from helpers import run_cli, sql
 
 

@@ -8,7 +8,9 @@ import subprocess
 import pytest
 import requests
 
-from chaos_hooks.common.procs import free_port, stop_pid
+from chaos_hooks.common.ports import free_port
+
+from chaos_hooks.common.procs import stop_pid
 from chaos_hooks.spec.scenario import preset_names
 from helpers import BIN, ROOT, run_cli, wait_for
 

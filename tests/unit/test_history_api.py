@@ -11,7 +11,7 @@ import pytest
 from chaos_hooks.history import FAIL, INFO, OK, Recorder, worker_tag
 from chaos_hooks.history.recorder import decode_batch
 from chaos_hooks.history.store import HistoryStore
-from chaos_hooks.common.procs import free_port
+from chaos_hooks.common.ports import free_port
 
 
 class _Answers(http.server.BaseHTTPRequestHandler):
