@@ -6,6 +6,9 @@ import sys
 import time
 import traceback
 
+from chaos_hooks.common.errors import ChaosError
+from chaos_hooks.common.home import state_dir
+
 INTERNAL_ERROR_EXIT = 3
 
 
@@ -37,8 +40,6 @@ def report(err: BaseException, where_dir: str, heal=None) -> int:
 def run_guarded(action, prog: str) -> int:
     """An entry point's action, ended the way every command ends: a ChaosError is one line (`prog: error: ...`)
     and its exit code, Ctrl-C 130, a reader that left (`... | head`) 0, anything else report()'s one line and 3."""
-    from chaos_hooks.common.errors import ChaosError
-    from chaos_hooks.common.home import state_dir
     try:
         return action()
     except ChaosError as err:

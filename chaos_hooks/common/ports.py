@@ -29,10 +29,11 @@ def ephemeral_range() -> tuple[int, int]:
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing is bound to on `host` now, outside the ephemeral range, not given before by this process."""
     low, high = ephemeral_range()
-    candidates = [r for r in (range(LOWEST, low), range(high + 1, 65536)) if len(r)]
+    below, above = range(LOWEST, max(LOWEST, low)), range(max(LOWEST, high + 1), 65536)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for _ in range(200):
-        port = _draw.choice(_draw.choices(candidates, weights=[len(r) for r in candidates])[0])
+        n = _draw.randrange(len(below) + len(above))  # each port outside the range equally likely
+        port = below[n] if n < len(below) else above[n - len(below)]
         with _lock:
             if port in _given:
                 continue

@@ -3,6 +3,8 @@ stack starts the second: loading the whole CLI first was half of each proxy star
 import argparse
 import sys
 
+from chaos_hooks.common.internal_error import run_guarded
+
 EXIT_CODES = ("Exit codes: 0 stopped by SIGINT or SIGTERM; 2 bad arguments or a --config it cannot load; 3 it "
               "cannot listen on --host:--port (e.g. the port is taken).")
 DESCRIPTION = "Serve Toxiproxy 2.x's HTTP API (for network faults without a Toxiproxy binary)."
@@ -23,7 +25,6 @@ def serve(args: argparse.Namespace) -> int:
 
 def main(argv=None) -> None:
     """Ends as `locust-chaos proxy` does (run_guarded): a ChaosError is one line and its exit code."""
-    from chaos_hooks.common.internal_error import run_guarded
     p = argparse.ArgumentParser(prog="python -m chaos_hooks.proxy", description=DESCRIPTION, epilog=EXIT_CODES)
     add_arguments(p)
     args = p.parse_args(argv)
